@@ -1,0 +1,269 @@
+//! Compiled policies: every wildcard, value and variable parsed once, statements indexed by the
+//! service prefix of their actions, so a decision touches only the statements that can apply.
+
+use crate::arn::ArnPattern;
+use crate::ast::{ActionSpec, Effect, Policy, ResourceSpec, Statement};
+use crate::condition::{compile_block, Condition};
+use crate::context::Context;
+use crate::pattern::Pattern;
+use crate::principal::Principal;
+use crate::principal::{best_grant, not_principal_applies, Grant, PrincipalEntry};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A policy ready for evaluation. Cloning is cheap (shared).
+#[derive(Clone, Debug)]
+pub struct CompiledPolicy(Arc<Inner>);
+
+#[derive(Clone, Debug)]
+struct Inner {
+    name: Option<String>,
+    policy: Policy,
+    statements: Vec<CStatement>,
+    /// Statements whose actions name this (lowercased) service prefix.
+    by_service: HashMap<Box<str>, Vec<u32>>,
+    /// Statements that may apply to any service: `*` actions and NotAction.
+    any_service: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct CStatement {
+    pub(crate) effect: Effect,
+    pub(crate) principal: PrincipalMatch,
+    actions: ActionMatch,
+    resources: ResourceMatch,
+    pub(crate) conditions: Vec<Condition>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum PrincipalMatch {
+    /// Identity, boundary, session and SCP statements: the principal is implied.
+    Implied,
+    Principal(Vec<PrincipalEntry>),
+    NotPrincipal(Vec<PrincipalEntry>),
+}
+
+#[derive(Clone, Debug)]
+enum ActionMatch {
+    Action(Vec<ActionPattern>),
+    NotAction(Vec<ActionPattern>),
+}
+
+/// `service:name`, the service lowercased and exact (IAM refuses wildcards in it), the name a
+/// case-insensitive glob; `service: None` is a pattern over the whole action (`*`).
+#[derive(Clone, Debug)]
+struct ActionPattern {
+    service: Option<Box<str>>,
+    name: Pattern,
+}
+
+#[derive(Clone, Debug)]
+enum ResourceMatch {
+    /// No Resource element (trust policies): the statement is about the one resource it guards.
+    Implied,
+    Resource(Vec<ArnPattern>),
+    NotResource(Vec<ArnPattern>),
+}
+
+/// Why a statement whose action matched did not apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Miss {
+    Resource,
+    Principal,
+    /// The index of the first condition that was false.
+    Condition(usize),
+}
+
+impl CompiledPolicy {
+    pub fn new(policy: &Policy) -> CompiledPolicy {
+        let variables = policy.variables_enabled();
+        let statements: Vec<CStatement> = policy
+            .statements
+            .iter()
+            .map(|s| compile_statement(s, variables))
+            .collect();
+        let mut by_service: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        let mut any_service = Vec::new();
+        for (i, st) in statements.iter().enumerate() {
+            let i = i as u32;
+            match &st.actions {
+                ActionMatch::Action(pats) if pats.iter().all(|p| p.service.is_some()) => {
+                    for svc in pats.iter().filter_map(|p| p.service.as_ref()) {
+                        let list = by_service.entry(svc.clone()).or_default();
+                        if list.last() != Some(&i) {
+                            list.push(i);
+                        }
+                    }
+                }
+                _ => any_service.push(i),
+            }
+        }
+        CompiledPolicy(Arc::new(Inner {
+            name: None,
+            policy: policy.clone(),
+            statements,
+            by_service,
+            any_service,
+        }))
+    }
+
+    /// Names the policy (its ARN, or `inline:user/alice/policy-name`) for explanations.
+    pub fn with_name(self, name: impl Into<String>) -> CompiledPolicy {
+        let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| (*shared).clone());
+        inner.name = Some(name.into());
+        CompiledPolicy(Arc::new(inner))
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.0.policy
+    }
+
+    pub(crate) fn statement(&self, i: u32) -> Option<&CStatement> {
+        self.0.statements.get(i as usize)
+    }
+
+    /// The statements that can apply to `action`, in document order, without allocating.
+    pub(crate) fn candidates<'a>(&'a self, action: &str) -> Candidates<'a> {
+        let service = action.split_once(':').map_or(action, |(s, _)| s);
+        let specific: &[u32] = if service.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.0
+                .by_service
+                .get(service.to_ascii_lowercase().as_str())
+                .map_or(&[], Vec::as_slice)
+        } else {
+            self.0.by_service.get(service).map_or(&[], Vec::as_slice)
+        };
+        Candidates {
+            a: specific,
+            b: &self.0.any_service,
+        }
+    }
+}
+
+/// Merges two ascending index lists.
+pub(crate) struct Candidates<'a> {
+    a: &'a [u32],
+    b: &'a [u32],
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        let take_a = match (self.a.first(), self.b.first()) {
+            (Some(x), Some(y)) => x < y,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        let list = if take_a { &mut self.a } else { &mut self.b };
+        let (first, rest) = list.split_first()?;
+        *list = rest;
+        Some(*first)
+    }
+}
+
+fn compile_action(text: &str) -> ActionPattern {
+    match text.split_once(':') {
+        Some((svc, name)) if !svc.contains(['*', '?']) => ActionPattern {
+            service: Some(svc.to_ascii_lowercase().into_boxed_str()),
+            name: Pattern::new(name, true, false, true),
+        },
+        _ => ActionPattern {
+            service: None,
+            name: Pattern::new(text, true, false, true),
+        },
+    }
+}
+
+fn compile_statement(s: &Statement, variables: bool) -> CStatement {
+    let actions = match &s.action {
+        Some(ActionSpec::Action(v)) => {
+            ActionMatch::Action(v.iter().map(|a| compile_action(a)).collect())
+        }
+        Some(ActionSpec::NotAction(v)) => {
+            ActionMatch::NotAction(v.iter().map(|a| compile_action(a)).collect())
+        }
+        // Validation refuses a statement without actions; compiled anyway, it matches nothing.
+        None => ActionMatch::Action(Vec::new()),
+    };
+    let resources = match &s.resource {
+        Some(ResourceSpec::Resource(v)) => {
+            ResourceMatch::Resource(v.iter().map(|r| ArnPattern::new(r, variables)).collect())
+        }
+        Some(ResourceSpec::NotResource(v)) => {
+            ResourceMatch::NotResource(v.iter().map(|r| ArnPattern::new(r, variables)).collect())
+        }
+        None => ResourceMatch::Implied,
+    };
+    let principal = match (&s.principal, &s.not_principal) {
+        (Some(p), _) => PrincipalMatch::Principal(PrincipalEntry::compile_spec(p)),
+        (None, Some(p)) => PrincipalMatch::NotPrincipal(PrincipalEntry::compile_spec(p)),
+        (None, None) => PrincipalMatch::Implied,
+    };
+    CStatement {
+        effect: s.effect,
+        principal,
+        actions,
+        resources,
+        conditions: s
+            .condition
+            .as_ref()
+            .map(|c| compile_block(c, variables))
+            .unwrap_or_default(),
+    }
+}
+
+impl CStatement {
+    pub(crate) fn matches_action(&self, action: &str) -> bool {
+        let ctx = Context::new();
+        let hit = |pats: &[ActionPattern]| pats.iter().any(|p| p.matches(action, &ctx));
+        match &self.actions {
+            ActionMatch::Action(p) => hit(p),
+            ActionMatch::NotAction(p) => !hit(p),
+        }
+    }
+
+    pub(crate) fn matches_resource(&self, resource: &str, ctx: &Context) -> bool {
+        let hit = |pats: &[ArnPattern]| pats.iter().any(|p| p.matches(resource, ctx) == Some(true));
+        match &self.resources {
+            ResourceMatch::Implied => true,
+            ResourceMatch::Resource(p) => hit(p),
+            ResourceMatch::NotResource(p) => !hit(p),
+        }
+    }
+
+    /// How the statement names the caller: `None` when it does not apply to them.
+    pub(crate) fn grant(&self, p: &Principal) -> Option<Grant> {
+        match &self.principal {
+            PrincipalMatch::Implied => Some(Grant::Direct),
+            PrincipalMatch::Principal(entries) => best_grant(entries, p),
+            // A NotPrincipal statement names everyone it does not exclude, directly.
+            PrincipalMatch::NotPrincipal(entries) => {
+                not_principal_applies(entries, p).then_some(Grant::Direct)
+            }
+        }
+    }
+
+    /// The first condition that is false, if any.
+    pub(crate) fn failed_condition(&self, ctx: &Context) -> Option<usize> {
+        self.conditions.iter().position(|c| !c.evaluate(ctx))
+    }
+}
+
+impl ActionPattern {
+    fn matches(&self, action: &str, ctx: &Context) -> bool {
+        match &self.service {
+            None => self.name.matches(action, ctx) == Some(true),
+            Some(svc) => match action.split_once(':') {
+                Some((s, name)) => {
+                    s.eq_ignore_ascii_case(svc) && self.name.matches(name, ctx) == Some(true)
+                }
+                None => false,
+            },
+        }
+    }
+}
