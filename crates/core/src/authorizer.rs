@@ -1,0 +1,237 @@
+//! The one authorizer: every request, IAM's and STS's own included, is decided here, by the
+//! policy engine, with the policies the catalog holds for the caller and the resource.
+
+use crate::caller::{Caller, CallerKind};
+use crate::catalog::Snapshot;
+use crate::clock::iso;
+use crate::doc::PolicyDoc;
+use crate::model::{Account, Tag};
+use crate::session::SessionKind;
+use rolegate_policy::{
+    evaluate, CompiledPolicy, Context, Decision, PolicyKind, PolicySet, Request,
+    ResourcePolicyKind,
+};
+
+/// Facts about the request that become global condition keys.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestFacts<'a> {
+    pub source_ip: &'a str,
+    pub secure_transport: bool,
+    pub region: &'a str,
+    pub now: i64,
+}
+
+/// The resource-based policy guarding a resource, if any.
+#[derive(Clone, Copy, Debug)]
+pub enum ResourceGuard<'a> {
+    None,
+    Policy {
+        policy: &'a CompiledPolicy,
+        kind: ResourcePolicyKind,
+    },
+}
+
+/// A denial: the decision and AWS's AccessDenied message.
+#[derive(Clone, Debug)]
+pub struct Authorization {
+    pub decision: Decision,
+    pub message: String,
+}
+
+/// The policies that apply to a caller, gathered from the snapshot.
+#[derive(Default)]
+pub struct CallerPolicies {
+    pub identity: Vec<CompiledPolicy>,
+    pub boundary: Option<CompiledPolicy>,
+    pub session: Vec<CompiledPolicy>,
+}
+
+pub struct Authorizer;
+
+fn push_entity(
+    snap: &Snapshot,
+    out: &mut Vec<CompiledPolicy>,
+    inline: &std::collections::BTreeMap<String, PolicyDoc>,
+    attached: &[String],
+) {
+    out.extend(inline.values().map(|d| d.compiled().clone()));
+    for arn in attached {
+        if let Some(doc) = snap.managed_policy(arn).and_then(|p| p.default_doc()) {
+            out.push(doc.compiled().clone());
+        }
+    }
+}
+
+fn boundary(snap: &Snapshot, arn: &Option<String>) -> Option<CompiledPolicy> {
+    arn.as_ref()
+        .and_then(|a| snap.managed_policy(a))
+        .and_then(|p| p.default_doc())
+        .map(|d| d.compiled().clone())
+}
+
+fn user_policies(snap: &Snapshot, account: &Account, name: &str, out: &mut CallerPolicies) {
+    let Some(user) = account.user(name) else {
+        return;
+    };
+    push_entity(snap, &mut out.identity, &user.inline, &user.attached);
+    for g in &user.groups {
+        if let Some(group) = account.group(g) {
+            push_entity(snap, &mut out.identity, &group.inline, &group.attached);
+        }
+    }
+    out.boundary = boundary(snap, &user.boundary);
+}
+
+impl Authorizer {
+    /// Everything that applies to `caller` besides resource policies.
+    pub fn caller_policies(snap: &Snapshot, caller: &Caller) -> CallerPolicies {
+        let mut out = CallerPolicies::default();
+        let Some(account) = snap.account(&caller.account) else {
+            return out;
+        };
+        match &caller.kind {
+            CallerKind::Root | CallerKind::Anonymous => {}
+            CallerKind::User { name } => user_policies(snap, account, name, &mut out),
+            CallerKind::Session(s) => {
+                match &s.kind {
+                    SessionKind::Role {
+                        role_name, role_id, ..
+                    } => {
+                        // A session outlives nothing: a deleted (or re-created) role grants nothing.
+                        if let Some(role) = account.role(role_name).filter(|r| r.id == *role_id) {
+                            push_entity(snap, &mut out.identity, &role.inline, &role.attached);
+                            out.boundary = boundary(snap, &role.boundary);
+                        }
+                    }
+                    SessionKind::UserToken { user: Some(name) } => {
+                        user_policies(snap, account, name, &mut out)
+                    }
+                    SessionKind::UserToken { user: None } => {}
+                    SessionKind::Federated { user, .. } => {
+                        user_policies(snap, account, user, &mut out);
+                        out.boundary = None;
+                    }
+                }
+                if let Some(text) = &s.policy {
+                    if let Ok(doc) = PolicyDoc::new(text, PolicyKind::Session) {
+                        out.session.push(doc.compiled().clone());
+                    }
+                }
+                for arn in &s.policy_arns {
+                    if let Some(doc) = snap.managed_policy(arn).and_then(|p| p.default_doc()) {
+                        out.session.push(doc.compiled().clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The principal's tags: a user's tags, or a role's tags overlaid by session tags.
+    pub fn principal_tags(snap: &Snapshot, caller: &Caller) -> Vec<(String, String)> {
+        let Some(account) = snap.account(&caller.account) else {
+            return Vec::new();
+        };
+        let from = |tags: &[Tag]| -> Vec<(String, String)> {
+            tags.iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect()
+        };
+        match &caller.kind {
+            CallerKind::User { name } => account.user(name).map(|u| from(&u.tags)).unwrap_or_default(),
+            CallerKind::Session(s) => {
+                let mut tags = match &s.kind {
+                    SessionKind::Role { role_name, .. } => {
+                        account.role(role_name).map(|r| from(&r.tags)).unwrap_or_default()
+                    }
+                    SessionKind::UserToken { user: Some(name) } => {
+                        account.user(name).map(|u| from(&u.tags)).unwrap_or_default()
+                    }
+                    _ => Vec::new(),
+                };
+                for (k, v) in &s.tags {
+                    tags.retain(|(tk, _)| !tk.eq_ignore_ascii_case(k));
+                    tags.push((k.clone(), v.clone()));
+                }
+                tags
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The global condition keys of a request by `caller`.
+    pub fn context(snap: &Snapshot, caller: &Caller, facts: &RequestFacts<'_>) -> Context {
+        let mut ctx = Context::for_principal(&caller.principal);
+        ctx.insert("aws:CurrentTime", &iso(facts.now));
+        ctx.insert("aws:EpochTime", &facts.now.to_string());
+        ctx.insert("aws:SecureTransport", if facts.secure_transport { "true" } else { "false" });
+        ctx.insert("aws:ViaAWSService", "false");
+        if !facts.source_ip.is_empty() {
+            ctx.insert("aws:SourceIp", facts.source_ip);
+        }
+        if !facts.region.is_empty() {
+            ctx.insert("aws:RequestedRegion", facts.region);
+        }
+        for (k, v) in Authorizer::principal_tags(snap, caller) {
+            ctx.insert(&format!("aws:PrincipalTag/{k}"), &v);
+        }
+        if let Some(s) = caller.session() {
+            ctx.insert("aws:TokenIssueTime", &iso(s.issued));
+            ctx.insert(
+                "aws:MultiFactorAuthPresent",
+                if s.mfa { "true" } else { "false" },
+            );
+            if let Some(si) = &s.source_identity {
+                ctx.insert("aws:SourceIdentity", si);
+            }
+            if !s.transitive_tag_keys.is_empty() {
+                ctx.insert_multi("sts:TransitiveTagKeys", s.transitive_tag_keys.clone());
+            }
+        }
+        ctx
+    }
+
+    /// Decides one action. `Err` carries AWS's AccessDenied message.
+    #[allow(clippy::too_many_arguments)]
+    pub fn check(
+        snap: &Snapshot,
+        caller: &Caller,
+        policies: &CallerPolicies,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        guard: ResourceGuard<'_>,
+        ctx: &Context,
+    ) -> Result<Decision, Authorization> {
+        let _ = snap;
+        let (resource_policy, resource_kind) = match guard {
+            ResourceGuard::None => (None, ResourcePolicyKind::Standard),
+            ResourceGuard::Policy { policy, kind } => (Some(policy), kind),
+        };
+        let set = PolicySet {
+            identity: &policies.identity,
+            boundary: policies.boundary.as_ref(),
+            session: &policies.session,
+            resource: resource_policy,
+            resource_kind,
+            scps: &[],
+            rcps: &[],
+        };
+        let req = Request {
+            principal: &caller.principal,
+            action,
+            resource,
+            resource_account,
+            context: ctx,
+        };
+        let decision = evaluate(&req, &set);
+        if decision.is_allowed() {
+            Ok(decision)
+        } else {
+            Err(Authorization {
+                decision,
+                message: decision.message(caller.arn(), action, Some(resource)),
+            })
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The rolegate domain: accounts and their IAM entities, temporary sessions, the in-memory
+//! catalog (an immutable snapshot swapped on every durable write) and the one authorizer every
+//! request passes through.
+
+pub mod authorizer;
+pub mod caller;
+pub mod catalog;
+pub mod clock;
+pub mod crypto;
+pub mod doc;
+pub mod ids;
+pub mod managed;
+pub mod model;
+pub mod session;
+
+pub use authorizer::{Authorization, Authorizer, ResourceGuard};
+pub use caller::{Caller, CallerKind};
+pub use catalog::{Catalog, CatalogError, Snapshot};
+pub use doc::PolicyDoc;
+pub use model::*;
+pub use session::Session;

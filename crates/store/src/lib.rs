@@ -1,0 +1,55 @@
+//! Durable state behind one narrow trait.
+//!
+//! rolegate keeps its working state in memory and writes every change through an [`Engine`]
+//! before acknowledging it. An engine stores rows (table, key → bytes) and applies a [`Batch`]
+//! atomically and durably: after `commit` returns, the batch survives a crash (`kill -9`,
+//! power loss), and a crash before that leaves none of it. The default engine is redb, one
+//! file in the data directory.
+
+mod redb_engine;
+
+pub use redb_engine::RedbEngine;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Engine(String),
+}
+
+impl StoreError {
+    pub(crate) fn from_display(e: impl std::fmt::Display) -> StoreError {
+        StoreError::Engine(e.to_string())
+    }
+}
+
+/// A set of writes applied all together or not at all.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    pub(crate) ops: Vec<(&'static str, String, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+    pub fn put(&mut self, table: &'static str, key: impl Into<String>, value: Vec<u8>) {
+        self.ops.push((table, key.into(), Some(value)));
+    }
+    pub fn delete(&mut self, table: &'static str, key: impl Into<String>) {
+        self.ops.push((table, key.into(), None));
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// A durable row store.
+pub trait Engine: Send + Sync {
+    /// Every row of a table, in key order (used at start-up to build the in-memory state).
+    fn scan(&self, table: &'static str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    fn get(&self, table: &'static str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Applies the batch atomically; returns once it is durable.
+    fn commit(&self, batch: Batch) -> Result<(), StoreError>;
+    /// Removes every row of every table (development-mode reset).
+    fn clear(&self, tables: &[&'static str]) -> Result<(), StoreError>;
+}
