@@ -1,0 +1,107 @@
+//! From decoded awsQuery parameters to the response: route, enforce that the authorizer was
+//! consulted, and wrap the result or error in the protocol's envelope.
+
+use crate::ctx::{Ctx, State};
+use crate::error::ServiceError;
+use crate::protocol::xml::{error, response};
+use crate::protocol::Params;
+use crate::{iam, sts};
+use rolegate_core::authorizer::RequestFacts;
+use rolegate_core::session::SessionKind;
+use rolegate_core::Caller;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryService {
+    Iam,
+    Sts,
+}
+
+impl QueryService {
+    pub fn namespace(self) -> &'static str {
+        match self {
+            QueryService::Iam => iam::NAMESPACE,
+            QueryService::Sts => sts::NAMESPACE,
+        }
+    }
+}
+
+/// An HTTP answer: status and XML body.
+pub struct QueryResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+pub fn error_response(service: QueryService, e: &ServiceError, request_id: &str) -> QueryResponse {
+    QueryResponse {
+        status: e.status,
+        body: error(service.namespace(), e, request_id),
+    }
+}
+
+/// GetSessionToken credentials may call only AssumeRole and GetCallerIdentity in STS, and
+/// nothing in IAM unless MFA was used.
+fn session_token_limits(caller: &Caller, service: QueryService, action: &str) -> Result<(), ServiceError> {
+    let Some(s) = caller.session() else {
+        return Ok(());
+    };
+    if !matches!(s.kind, SessionKind::UserToken { .. }) {
+        return Ok(());
+    }
+    match service {
+        QueryService::Iam if !s.mfa => Err(ServiceError::new(
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid",
+        )),
+        QueryService::Sts if !matches!(action, "AssumeRole" | "GetCallerIdentity") => {
+            Err(ServiceError::access_denied(format!(
+                "Cannot call {action} with session credentials"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs one awsQuery request by an authenticated caller.
+pub fn query(
+    state: &State,
+    service: QueryService,
+    caller: &Caller,
+    facts: RequestFacts<'_>,
+    params: &Params,
+    request_id: &str,
+) -> QueryResponse {
+    let Some(action) = params.action() else {
+        return error_response(service, &ServiceError::missing_parameter("Action"), request_id);
+    };
+    let handler = match service {
+        QueryService::Iam => iam::find(action),
+        QueryService::Sts => sts::find(action),
+    };
+    let Some(handler) = handler else {
+        let e = match service {
+            QueryService::Iam => ServiceError::invalid_action(action),
+            QueryService::Sts => ServiceError::new(
+                400,
+                "InvalidAction",
+                format!("Could not find operation {action} for version 2011-06-15"),
+            ),
+        };
+        return error_response(service, &e, request_id);
+    };
+    if let Err(e) = session_token_limits(caller, service, action) {
+        return error_response(service, &e, request_id);
+    }
+    let mut ctx = Ctx::new(state, caller, facts, params, request_id);
+    match handler(&mut ctx) {
+        // A handler that answered without asking the authorizer is a bug: refuse to answer.
+        Ok(_) if !ctx.was_authorized() => {
+            error_response(service, &ServiceError::service_failure(), request_id)
+        }
+        Ok(result) => QueryResponse {
+            status: 200,
+            body: response(action, service.namespace(), result.as_ref(), request_id),
+        },
+        Err(e) => error_response(service, &e, request_id),
+    }
+}

@@ -1,0 +1,5 @@
+//! (being written)
+
+use super::Handler;
+
+pub(crate) const OPS: &[(&str, Handler)] = &[];

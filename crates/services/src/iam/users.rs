@@ -1,0 +1,295 @@
+//! Users: Create/Get/List/Update/Delete and their tags.
+
+use super::common::{
+    account, arn_in, merge_tags, no_such_user, orphan_principal, path_param, tags_param,
+    write_tags,
+};
+use super::Handler;
+use crate::ctx::{tag_keys, Ctx};
+use crate::error::ServiceError;
+use crate::protocol::Xml;
+use crate::validate::{paginate, write_truncation, Shape};
+use rolegate_core::clock::iso;
+use rolegate_core::ids::unique_id;
+use rolegate_core::model::{iam_arn, Tag, User};
+use std::collections::BTreeMap;
+
+pub(crate) const OPS: &[(&str, Handler)] = &[
+    ("CreateUser", create_user),
+    ("GetUser", get_user),
+    ("ListUsers", list_users),
+    ("UpdateUser", update_user),
+    ("DeleteUser", delete_user),
+    ("TagUser", tag_user),
+    ("UntagUser", untag_user),
+    ("ListUserTags", list_user_tags),
+];
+
+pub(crate) fn write_user(x: &mut Xml, u: &User) {
+    x.elem("Path", &u.path)
+        .elem("UserName", &u.name)
+        .elem("UserId", &u.id)
+        .elem("Arn", &u.arn)
+        .elem("CreateDate", &iso(u.created));
+}
+
+/// The user's ARN, or the one it would have at path `/`: authorization comes before the
+/// existence check, so a denied caller learns nothing about what exists.
+pub(crate) fn user_arn(ctx: &Ctx<'_>, name: &str) -> String {
+    ctx.snap
+        .account(ctx.account())
+        .and_then(|a| a.user(name))
+        .map(|u| u.arn.clone())
+        .unwrap_or_else(|| iam_arn(ctx.account(), "user/", "", name))
+}
+
+fn user_name(ctx: &Ctx<'_>) -> Result<String, ServiceError> {
+    let name = ctx.params.required("UserName")?.to_owned();
+    Shape::new().name("userName", &name, 64).check()?;
+    Ok(name)
+}
+
+fn create_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
+    let name = user_name(ctx)?;
+    let path = path_param(ctx)?;
+    let tags = tags_param(ctx)?;
+    let boundary = ctx.params.get("PermissionsBoundary").map(str::to_owned);
+    let arn = arn_in(ctx, "user/", &path[1..], &name);
+    ctx.authorize("iam:CreateUser", &arn, |c| tag_keys(c, &tags))?;
+    if let Some(b) = &boundary {
+        if ctx.snap.managed_policy(b).is_none() {
+            return Err(ServiceError::no_such_entity(format!(
+                "Scope ARN: {b} does not exist or is not attachable."
+            )));
+        }
+    }
+    let now = ctx.now();
+    let user = ctx.state.catalog.update(ctx.account(), |a| {
+        if a.user(&name).is_some() {
+            return Err(ServiceError::already_exists(format!(
+                "User with name {name} already exists."
+            )));
+        }
+        if a.users.len() >= 5000 {
+            return Err(ServiceError::limit_exceeded(
+                "Cannot exceed quota for UsersPerAccount: 5000",
+            ));
+        }
+        let user = User {
+            name: name.clone(),
+            path: path.clone(),
+            id: unique_id("AIDA"),
+            arn: arn.clone(),
+            created: now,
+            tags: tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: k.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
+            inline: BTreeMap::new(),
+            attached: Vec::new(),
+            groups: Vec::new(),
+            boundary,
+            access_keys: Vec::new(),
+        };
+        a.users.insert(name.to_lowercase(), user.clone());
+        Ok(user)
+    })?;
+    let mut x = Xml::new();
+    x.with("User", |x| {
+        write_user(x, &user);
+        if !user.tags.is_empty() {
+            write_tags(x, "Tags", &user.tags);
+        }
+    });
+    Ok(Some(x))
+}
+
+fn get_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
+    let requested = ctx.params.get("UserName").map(str::to_owned);
+    let name = match &requested {
+        Some(n) => {
+            Shape::new().name("userName", n, 64).check()?;
+            Some(n.clone())
+        }
+        // Without a name, GetUser describes the caller.
+        None => match &ctx.caller.kind {
+            rolegate_core::CallerKind::User { name } => Some(name.clone()),
+            rolegate_core::CallerKind::Root => None,
+            _ => {
+                return Err(ServiceError::validation(
+                    "Must specify userName when calling with non-User credentials",
+                ))
+            }
+        },
+    };
+    let Some(name) = name else {
+        let arn = format!("arn:aws:iam::{}:root", ctx.account());
+        ctx.authorize("iam:GetUser", &arn, |_| {})?;
+        let a = account(ctx)?;
+        let mut x = Xml::new();
+        x.with("User", |x| {
+            x.elem("Path", "/")
+                .elem("UserId", &a.id)
+                .elem("Arn", &a.root_arn())
+                .elem("CreateDate", &iso(a.created));
+        });
+        return Ok(Some(x));
+    };
+    let arn = user_arn(ctx, &name);
+    ctx.authorize("iam:GetUser", &arn, |_| {})?;
+    let a = account(ctx)?;
+    let u = a.user(&name).ok_or_else(|| no_such_user(&name))?;
+    let mut x = Xml::new();
+    x.with("User", |x| {
+        write_user(x, u);
+        if !u.tags.is_empty() {
+            write_tags(x, "Tags", &u.tags);
+        }
+    });
+    Ok(Some(x))
+}
+
+fn list_users(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
+    let prefix = ctx.params.get("PathPrefix").unwrap_or("/").to_owned();
+    let resource = format!("arn:aws:iam::{}:user{}*", ctx.account(), prefix);
+    ctx.authorize("iam:ListUsers", &resource, |_| {})?;
+    let a = account(ctx)?;
+    let mut users: Vec<&User> = a.users.values().filter(|u| u.path.starts_with(&prefix)).collect();
+    users.sort_by(|x, y| x.name.to_lowercase().cmp(&y.name.to_lowercase()));
+    let (page, next) = paginate(&users, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
+    let mut x = Xml::new();
+    x.members("Users", &page, |x, u| write_user(x, u));
+    write_truncation(&mut x, &next);
+    Ok(Some(x))
+}
+
+fn update_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
+    let name = user_name(ctx)?;
+    let new_name = ctx.params.get("NewUserName").map(str::to_owned);
+    let new_path = ctx.params.get("NewPath").map(str::to_owned);
+    let mut shape = Shape::new();
+    if let Some(n) = &new_name {
+        shape.name("newUserName", n, 64);
+    }
+    if let Some(p) = &new_path {
+        shape.path("newPath", p);
+    }
+    shape.check()?;
+    let arn = user_arn(ctx, &name);
+    ctx.authorize("iam:UpdateUser", &arn, |_| {})?;
+    let account_id = ctx.account().to_owned();
+    ctx.state.catalog.update(&account_id, |a| {
+        let mut user = a
+            .users
+            .remove(&name.to_lowercase())
+            .ok_or_else(|| no_such_user(&name))?;
+        if let Some(n) = &new_name {
+            if !n.eq_ignore_ascii_case(&name) && a.user(n).is_some() {
+                return Err(ServiceError::already_exists(format!(
+                    "User with name {n} already exists."
+                )));
+            }
+            user.name = n.clone();
+        }
+        if let Some(p) = &new_path {
+            user.path = p.clone();
+        }
+        user.arn = iam_arn(&a.id, "user/", &user.path[1..], &user.name);
+        a.users.insert(user.name.to_lowercase(), user);
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+fn delete_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
+    let name = user_name(ctx)?;
+    let arn = user_arn(ctx, &name);
+    ctx.authorize("iam:DeleteUser", &arn, |_| {})?;
+    let id = account(ctx)?
+        .user(&name)
+        .ok_or_else(|| no_such_user(&name))?
+        .id
+        .clone();
+    let account_id = ctx.account().to_owned();
+    ctx.state.catalog.update(&account_id, |a| {
+        let u = a.user(&name).ok_or_else(|| no_such_user(&name))?;
+        if !u.access_keys.is_empty() {
+            return Err(ServiceError::delete_conflict(
+                "Cannot delete entity, must delete access keys first.",
+            ));
+        }
+        if !u.inline.is_empty() {
+            return Err(ServiceError::delete_conflict(
+                "Cannot delete entity, must delete policies first.",
+            ));
+        }
+        if !u.attached.is_empty() {
+            return Err(ServiceError::delete_conflict(
+                "Cannot delete entity, must detach all policies first.",
+            ));
+        }
+        if !u.groups.is_empty() {
+            return Err(ServiceError::delete_conflict(
+                "Cannot delete entity, must remove users from group first.",
+            ));
+        }
+        a.users.remove(&name.to_lowercase());
+        Ok(())
+    })?;
+    orphan_principal(ctx, &arn, &id)?;
+    Ok(None)
+}
+
+fn tag_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
+    let name = user_name(ctx)?;
+    let tags = tags_param(ctx)?;
+    let arn = user_arn(ctx, &name);
+    ctx.authorize("iam:TagUser", &arn, |c| tag_keys(c, &tags))?;
+    let account_id = ctx.account().to_owned();
+    ctx.state.catalog.update(&account_id, |a| {
+        let u = a
+            .users
+            .get_mut(&name.to_lowercase())
+            .ok_or_else(|| no_such_user(&name))?;
+        merge_tags(&mut u.tags, &tags)
+    })?;
+    Ok(None)
+}
+
+fn untag_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
+    let name = user_name(ctx)?;
+    let keys: Vec<String> = ctx.params.list("TagKeys").into_iter().map(str::to_owned).collect();
+    let arn = user_arn(ctx, &name);
+    ctx.authorize("iam:UntagUser", &arn, |c| {
+        if !keys.is_empty() {
+            c.insert_multi("aws:TagKeys", keys.clone());
+        }
+    })?;
+    let account_id = ctx.account().to_owned();
+    ctx.state.catalog.update(&account_id, |a| {
+        let u = a
+            .users
+            .get_mut(&name.to_lowercase())
+            .ok_or_else(|| no_such_user(&name))?;
+        u.tags
+            .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+        Ok::<_, ServiceError>(())
+    })?;
+    Ok(None)
+}
+
+fn list_user_tags(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
+    let name = user_name(ctx)?;
+    let arn = user_arn(ctx, &name);
+    ctx.authorize("iam:ListUserTags", &arn, |_| {})?;
+    let a = account(ctx)?;
+    let u = a.user(&name).ok_or_else(|| no_such_user(&name))?;
+    let (page, next) = paginate(&u.tags, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
+    let mut x = Xml::new();
+    write_tags(&mut x, "Tags", &page);
+    write_truncation(&mut x, &next);
+    Ok(Some(x))
+}

@@ -1,0 +1,19 @@
+//! The AWS services of rolegate and their wire protocols.
+//!
+//! A handler decodes its input, names the action, resource and condition keys it needs, asks
+//! the one authorizer (through [`Ctx::authorize`]), then acts on the catalog. Handlers never
+//! evaluate policies themselves, and the dispatcher refuses to answer for a handler that did
+//! not pass the authorizer (see `dispatch`).
+
+pub mod ctx;
+pub mod dispatch;
+pub mod error;
+pub mod iam;
+pub mod protocol;
+pub mod sts;
+#[cfg(test)]
+pub mod testing;
+pub mod validate;
+
+pub use ctx::{Ctx, State};
+pub use error::ServiceError;

@@ -1,0 +1,7 @@
+//! Wire protocols: awsQuery (form in, XML out) for IAM and STS.
+
+pub mod query;
+pub mod xml;
+
+pub use query::Params;
+pub use xml::Xml;
