@@ -48,6 +48,14 @@ impl Context {
             PrincipalKind::WebIdentity => "WebIdentityUser",
         };
         ctx.insert("aws:PrincipalType", kind);
+        // "Present in the request context for all signed API requests."
+        if p.kind != PrincipalKind::Anonymous {
+            let service = p.kind == PrincipalKind::Service;
+            ctx.insert("aws:PrincipalIsAWSService", if service { "true" } else { "false" });
+            if service {
+                ctx.insert("aws:PrincipalServiceName", &p.name);
+            }
+        }
         match p.kind {
             PrincipalKind::Anonymous => {
                 ctx.insert("aws:PrincipalAccount", "anonymous");
