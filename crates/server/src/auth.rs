@@ -1,0 +1,91 @@
+//! Authentication: from a signed HTTP request to a [`Caller`], with AWS's errors.
+//!
+//! Development mode accepts a 12-digit access key id as the root user of that account
+//! (created on first use) and `test` as the root of 000000000000, without checking the secret,
+//! as LocalStack users expect. Every other key (IAM users', temporary ones) is always verified.
+
+use rolegate_core::caller::KeyLookup;
+use rolegate_core::{clock, Account, Caller, CatalogError};
+use rolegate_services::{ServiceError, State};
+use rolegate_sigv4::{parse, CredentialScope, Protocol, Request, SigV4Error, Timestamp, Verifier};
+
+fn sigv4_error(e: &SigV4Error) -> ServiceError {
+    ServiceError::new(
+        e.status_for(Protocol::Query),
+        e.code_for(Protocol::Query),
+        e.message_for(Protocol::Query),
+    )
+}
+
+fn invalid_token() -> ServiceError {
+    ServiceError::new(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    )
+}
+
+/// The development-mode root of a 12-digit key id (or `test`), if it is one.
+fn dev_root(key: &str) -> Option<&str> {
+    if key == "test" {
+        return Some("000000000000");
+    }
+    (key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit())).then_some(key)
+}
+
+fn ensure_account(state: &State, id: &str) -> Result<(), ServiceError> {
+    if state.catalog.snapshot().account(id).is_some() {
+        return Ok(());
+    }
+    match state
+        .catalog
+        .create_account(Account::new(id, id, clock::now()))
+    {
+        Ok(_) | Err(CatalogError::AccountExists(_)) => Ok(()),
+        Err(_) => Err(ServiceError::service_failure()),
+    }
+}
+
+pub struct Authenticated {
+    pub caller: Caller,
+    pub scope: CredentialScope,
+}
+
+pub fn authenticate(
+    state: &State,
+    verifier: &Verifier,
+    req: &Request<'_>,
+    now: i64,
+) -> Result<Authenticated, ServiceError> {
+    let parsed = parse(req).map_err(|e| sigv4_error(&e))?;
+    let scope = parsed.scope().clone();
+    let key = parsed.access_key_id();
+    let ts = Timestamp::from_unix(now);
+    if state.dev_mode && parsed.security_token().is_none() {
+        if let Some(account) = dev_root(key) {
+            ensure_account(state, account)?;
+            return Ok(Authenticated {
+                caller: Caller::root(account, key),
+                scope,
+            });
+        }
+    }
+    let snap = state.catalog.snapshot();
+    match Caller::lookup(&snap, &state.tokens, key, parsed.security_token(), now) {
+        KeyLookup::Found { secret, caller } => {
+            verifier
+                .verify(&parsed, req, &secret, ts)
+                .map_err(|e| sigv4_error(&e))?;
+            state
+                .catalog
+                .record_key_use(key, &scope.service, &scope.region, now);
+            Ok(Authenticated { caller, scope })
+        }
+        KeyLookup::Expired => Err(ServiceError::new(
+            403,
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        )),
+        KeyLookup::Unknown => Err(invalid_token()),
+    }
+}

@@ -1,0 +1,94 @@
+//! Command line: what to run, where the data lives, and how strict to be.
+
+use crate::open::{open_state, StartError};
+use clap::{Parser, Subcommand};
+use rolegate_core::ids::{access_key_id, account_id, secret_access_key};
+use rolegate_core::model::{AccessKey, KeyStatus};
+use rolegate_core::{clock, Account};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "rolegate", version, about = "A self-hosted, AWS-compatible IAM and STS service")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the AWS APIs on one HTTP port.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4566")]
+        listen: SocketAddr,
+        /// Directory of the state (created on first start).
+        #[arg(long, default_value = ".rolegate")]
+        data_dir: PathBuf,
+        /// No implicit accounts, every key verified (the default off loopback).
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Manage accounts (while the server is stopped).
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Create an account and print its root access key pair.
+    Create {
+        /// The 12-digit account id (random if omitted).
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = ".rolegate")]
+        data_dir: PathBuf,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<(), StartError> {
+    match cli.command {
+        Command::Serve {
+            listen,
+            data_dir,
+            strict,
+        } => {
+            // Development mode only where nobody else can reach the port.
+            let dev_mode = !strict && listen.ip().is_loopback();
+            crate::http::serve(listen, &data_dir, dev_mode)
+        }
+        Command::Account {
+            command: AccountCommand::Create { id, name, data_dir },
+        } => {
+            let id = id.unwrap_or_else(account_id);
+            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(StartError::Usage(format!(
+                    "account id must be 12 digits, not {id}"
+                )));
+            }
+            let state = open_state(&data_dir, false)?;
+            let now = clock::now();
+            let mut account = Account::new(&id, name.as_deref().unwrap_or(&id), now);
+            let key = AccessKey {
+                id: access_key_id("AKIA", &id),
+                secret: secret_access_key(),
+                status: KeyStatus::Active,
+                created: now,
+                last_used: None,
+            };
+            account.root_keys.push(key.clone());
+            state
+                .catalog
+                .create_account(account)
+                .map_err(|e| StartError::Usage(e.to_string()))?;
+            println!("account {id} created; its root user's access key:");
+            println!("  AWS_ACCESS_KEY_ID={}", key.id);
+            println!("  AWS_SECRET_ACCESS_KEY={}", key.secret);
+            Ok(())
+        }
+    }
+}

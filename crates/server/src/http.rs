@@ -1,0 +1,202 @@
+//! HTTP serving: one port for every service, routed by the credential scope.
+
+use crate::auth::authenticate;
+use crate::open::{open_state, StartError};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rolegate_core::authorizer::RequestFacts;
+use rolegate_core::ids::request_id;
+use rolegate_services::dispatch::{error_response, query, QueryResponse, QueryService};
+use rolegate_services::protocol::Params;
+use rolegate_services::{ServiceError, State};
+use rolegate_sigv4::{Payload, Verifier};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+
+/// The largest request body accepted by the query services (policy documents are ≤ 128 KiB).
+const MAX_QUERY_BODY: usize = 4 * 1024 * 1024;
+
+struct App {
+    state: State,
+    verifier: Verifier,
+}
+
+pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), StartError> {
+    let state = open_state(data_dir, dev_mode)?;
+    let app = Arc::new(App {
+        state,
+        verifier: Verifier::new(4096),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        banner(addr, data_dir, dev_mode);
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("accept: {e}");
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let app = app.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req| handle(app.clone(), req, peer));
+                if let Err(e) = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await
+                {
+                    tracing::debug!("connection: {e}");
+                }
+            });
+        }
+    })
+}
+
+fn banner(addr: SocketAddr, data_dir: &Path, dev_mode: bool) {
+    println!(
+        "rolegate listening on http://{addr} ({} mode), data in {}",
+        if dev_mode { "development" } else { "strict" },
+        data_dir.display()
+    );
+    println!("Point the AWS CLI and SDKs at it:");
+    println!("  export AWS_ENDPOINT_URL=http://{addr}");
+    println!("  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1");
+    if dev_mode {
+        println!("  export AWS_ACCESS_KEY_ID=111111111111 AWS_SECRET_ACCESS_KEY=anything   # root of account 111111111111");
+    } else {
+        println!("  # keys: `rolegate account create` prints an account's root key pair");
+    }
+    println!("ready");
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn xml(resp: QueryResponse, request_id: &str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(resp.body)));
+    *r.status_mut() = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = r.headers_mut();
+    h.insert("content-type", http::HeaderValue::from_static("text/xml"));
+    if let Ok(v) = http::HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    r
+}
+
+fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r
+}
+
+async fn handle(
+    app: Arc<App>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let rid = request_id();
+    let (parts, body) = req.into_parts();
+    if let Some(admin) = parts.uri.path().strip_prefix("/_rolegate/") {
+        return Ok(admin_route(&app, &parts.method, admin));
+    }
+    let body = match Limited::new(body, MAX_QUERY_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            let e = ServiceError::new(413, "RequestEntityTooLarge", "Request body is too large.");
+            return Ok(xml(error_response(QueryService::Iam, &e, &rid), &rid));
+        }
+    };
+    // Writes wait on the disk (fsync): keep them off the async workers' critical path.
+    let resp = tokio::task::block_in_place(|| answer(&app, &parts, &body, peer, &rid));
+    Ok(xml(resp, &rid))
+}
+
+fn admin_route(app: &App, method: &Method, path: &str) -> Response<Full<Bytes>> {
+    match (method, path) {
+        (&Method::GET, "health") => plain(StatusCode::OK, "ok\n"),
+        (&Method::POST, "reset") if app.state.dev_mode => {
+            match tokio::task::block_in_place(|| app.state.catalog.reset()) {
+                Ok(()) => plain(StatusCode::OK, "reset\n"),
+                Err(e) => {
+                    tracing::error!("reset: {e}");
+                    plain(StatusCode::INTERNAL_SERVER_ERROR, "reset failed\n")
+                }
+            }
+        }
+        (&Method::POST, "reset") => plain(StatusCode::FORBIDDEN, "reset is only available in development mode\n"),
+        _ => plain(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+fn answer(app: &App, parts: &http::request::Parts, body: &Bytes, peer: SocketAddr, rid: &str) -> QueryResponse {
+    let raw_query = parts.uri.query().unwrap_or("");
+    let mut params = Params::parse(raw_query.as_bytes());
+    let is_form = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form || (parts.method == Method::POST && !body.is_empty()) {
+        params.extend(Params::parse(body));
+    }
+    let guess = match params.action() {
+        Some(a) if rolegate_services::sts::find(a).is_some() => QueryService::Sts,
+        _ => QueryService::Iam,
+    };
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+        .collect();
+    let sreq = rolegate_sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: raw_query,
+        headers: &headers,
+        payload: Payload::Bytes(body),
+    };
+    let now = now();
+    let auth = match authenticate(&app.state, &app.verifier, &sreq, now) {
+        Ok(a) => a,
+        Err(e) => return error_response(guess, &e, rid),
+    };
+    let service = match auth.scope.service.as_str() {
+        "iam" => QueryService::Iam,
+        "sts" => QueryService::Sts,
+        other => {
+            let e = ServiceError::new(
+                400,
+                "InvalidAction",
+                format!("The service {other} is not served here."),
+            );
+            return error_response(guess, &e, rid);
+        }
+    };
+    let source_ip = peer.ip().to_string();
+    let facts = RequestFacts {
+        source_ip: &source_ip,
+        secure_transport: false,
+        region: &auth.scope.region,
+        now,
+    };
+    query(&app.state, service, &auth.caller, facts, &params, rid)
+}

@@ -1,0 +1,34 @@
+//! Opening the data directory: the master key (0600) and the store, then the catalog.
+
+use rolegate_core::crypto::MasterKey;
+use rolegate_core::session::TokenSealer;
+use rolegate_core::Catalog;
+use rolegate_services::State;
+use rolegate_store::RedbEngine;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("data directory {0}: {1}")]
+    DataDir(String, String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
+    let bad = |e: &dyn std::fmt::Display| StartError::DataDir(dir.display().to_string(), e.to_string());
+    std::fs::create_dir_all(dir).map_err(|e| bad(&e))?;
+    let master = MasterKey::load_or_create(&dir.join("master.key")).map_err(|e| bad(&e))?;
+    let engine = RedbEngine::open(&dir.join("state.redb")).map_err(|e| {
+        bad(&format!("{e} (is another rolegate using this directory?)"))
+    })?;
+    let catalog = Catalog::open(Arc::new(engine), &master).map_err(|e| bad(&e))?;
+    Ok(State {
+        catalog,
+        tokens: TokenSealer::new(&master),
+        dev_mode,
+    })
+}
