@@ -1,0 +1,180 @@
+//! Client-side signing, for tests and load generators: the same canonicalization as the
+//! verifier, run from the other side.
+//!
+//! [`sign`] returns the `Authorization` value for a request that already carries every header
+//! it will send (`host`, `x-amz-date` equal to [`SigningParams::time`], and as needed
+//! `x-amz-security-token`, `x-amz-content-sha256`). [`presign`] returns the query string of a
+//! presigned URL. Like botocore, both sign every header present except a few hop-by-hop ones.
+
+use crate::canonical::{encode_component, is_s3, string_to_sign, Signable, ALGORITHM};
+use crate::error::SigV4Error;
+use crate::key_cache::SigningKey;
+use crate::parse::CredentialScope;
+use crate::request::Request;
+use crate::time::Timestamp;
+use crate::verify::payload_hash;
+
+/// Headers botocore never signs (and `authorization`, which cannot sign itself).
+const NEVER_SIGNED: [&str; 12] = [
+    "authorization",
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-trace-id",
+];
+
+/// Who signs, for what, and when.
+#[derive(Clone, Copy, Debug)]
+pub struct SigningParams<'a> {
+    /// The access key id.
+    pub access_key_id: &'a str,
+    /// Its secret.
+    pub secret_access_key: &'a str,
+    /// The region of the scope.
+    pub region: &'a str,
+    /// The service of the scope.
+    pub service: &'a str,
+    /// The signing time; the request's `x-amz-date` must say the same.
+    pub time: Timestamp,
+}
+
+impl SigningParams<'_> {
+    fn scope(&self) -> CredentialScope {
+        CredentialScope {
+            date: self.time.date_stamp(),
+            region: self.region.to_owned(),
+            service: self.service.to_owned(),
+        }
+    }
+
+    fn key(&self) -> SigningKey {
+        SigningKey::derive(
+            self.secret_access_key,
+            &self.time.date_stamp(),
+            self.region,
+            self.service,
+        )
+    }
+}
+
+/// The result of signing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// The `Authorization` header value.
+    pub authorization: String,
+    /// The signature alone (the seed of an aws-chunked body).
+    pub signature: String,
+    /// The canonical request that was signed.
+    pub canonical_request: String,
+    /// The string that was signed.
+    pub string_to_sign: String,
+}
+
+/// Signs `req` for the `Authorization` header.
+pub fn sign(req: &Request<'_>, params: &SigningParams<'_>) -> Result<Signed, SigV4Error> {
+    let s3 = is_s3(params.service);
+    let (payload_hash, _) = payload_hash(req, s3, false)?;
+    let signed = headers_to_sign(req);
+    let signed_raw = signed.join(";");
+    let scope = params.scope();
+    let canonical_request = Signable {
+        req,
+        s3,
+        signed_headers: &signed,
+        signed_headers_raw: &signed_raw,
+        payload_hash: &payload_hash,
+        skip_params: &[],
+    }
+    .canonical_request();
+    let string_to_sign = string_to_sign(
+        &params.time.to_amz(),
+        &scope.to_scope_string(),
+        &canonical_request,
+    );
+    let signature = params.key().sign(&string_to_sign);
+    Ok(Signed {
+        authorization: format!(
+            "{ALGORITHM} Credential={}/{}, SignedHeaders={signed_raw}, Signature={signature}",
+            params.access_key_id,
+            scope.to_scope_string()
+        ),
+        signature,
+        canonical_request,
+        string_to_sign,
+    })
+}
+
+/// Presigns `req` for `expires` seconds and returns its full new query string (the original
+/// parameters, the `X-Amz-*` ones, and `X-Amz-Signature` last).
+pub fn presign(
+    req: &Request<'_>,
+    params: &SigningParams<'_>,
+    expires: u64,
+    security_token: Option<&str>,
+) -> Result<String, SigV4Error> {
+    let s3 = is_s3(params.service);
+    let signed = headers_to_sign(req);
+    let signed_raw = signed.join(";");
+    let scope = params.scope();
+    let credential = format!("{}/{}", params.access_key_id, scope.to_scope_string());
+    let expires = expires.to_string();
+    let amz_date = params.time.to_amz();
+    let mut auth: Vec<(&str, &str)> = vec![
+        ("X-Amz-Algorithm", ALGORITHM),
+        ("X-Amz-Credential", &credential),
+        ("X-Amz-Date", &amz_date),
+        ("X-Amz-Expires", &expires),
+        ("X-Amz-SignedHeaders", &signed_raw),
+    ];
+    if let Some(token) = security_token {
+        auth.push(("X-Amz-Security-Token", token));
+    }
+    let mut query = req.query.to_owned();
+    for (n, v) in auth {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(n);
+        query.push('=');
+        query.push_str(&encode_component(v.as_bytes()));
+    }
+    let with_query = Request {
+        query: &query,
+        ..*req
+    };
+    let (payload_hash, _) = payload_hash(&with_query, s3, true)?;
+    let canonical_request = Signable {
+        req: &with_query,
+        s3,
+        signed_headers: &signed,
+        signed_headers_raw: &signed_raw,
+        payload_hash: &payload_hash,
+        skip_params: &["X-Amz-Signature"],
+    }
+    .canonical_request();
+    let sts = string_to_sign(&amz_date, &scope.to_scope_string(), &canonical_request);
+    let signature = params.key().sign(&sts);
+    query.push_str("&X-Amz-Signature=");
+    query.push_str(&signature);
+    Ok(query)
+}
+
+/// Lowercase names of the headers to sign, sorted and without repeats.
+fn headers_to_sign(req: &Request<'_>) -> Vec<String> {
+    let mut names: Vec<String> = req
+        .headers
+        .iter()
+        .map(|(n, _)| n.trim().to_ascii_lowercase())
+        .filter(|n| !NEVER_SIGNED.contains(&n.as_str()))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
