@@ -1,0 +1,152 @@
+//! Test support: start the real `rolegate` binary on a free port with a fresh data directory,
+//! and make AWS SDK clients pointed at it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Option<Child>,
+    pub port: u16,
+    pub endpoint: String,
+    pub dir: tempfile::TempDir,
+    extra: Vec<String>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rolegate"))
+}
+
+/// A raw HTTP exchange (admin endpoints).
+pub fn http(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.split(' ').nth(1)?.parse().ok()?;
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    Some((status, body))
+}
+
+impl Server {
+    /// A development-mode server.
+    pub fn start() -> Server {
+        Server::start_args(&[])
+    }
+
+    pub fn start_args(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut s = Server {
+            child: None,
+            port: 0,
+            endpoint: String::new(),
+            dir,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        s.launch();
+        s
+    }
+
+    fn launch(&mut self) {
+        self.port = free_port();
+        self.endpoint = format!("http://127.0.0.1:{}", self.port);
+        let child = Command::new(binary())
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start rolegate");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some((200, _)) = http(self.port, "GET", "/_rolegate/health") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("rolegate did not become healthy");
+    }
+
+    /// Kills the process the hard way (no shutdown path), then starts it on the same data.
+    pub fn kill_and_restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        self.launch();
+    }
+
+    pub fn iam(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_iam::Client {
+        let creds = aws_sdk_iam::config::Credentials::new(key, secret, token.map(str::to_owned), None, "test");
+        let conf = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds)
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    pub fn sts(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_sts::Client {
+        let creds = aws_sdk_sts::config::Credentials::new(key, secret, token.map(str::to_owned), None, "test");
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds)
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    /// The development-mode root of `account` (12-digit key id, secret unchecked).
+    pub fn root_iam(&self, account: &str) -> aws_sdk_iam::Client {
+        self.iam(account, "anything", None)
+    }
+
+    pub fn root_sts(&self, account: &str) -> aws_sdk_sts::Client {
+        self.sts(account, "anything", None)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The AWS error code and message of an SDK error.
+pub fn err_code<E, R>(e: &aws_sdk_iam::error::SdkError<E, R>) -> (String, String)
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata,
+{
+    match e.as_service_error() {
+        Some(se) => (
+            se.code().unwrap_or("").to_owned(),
+            se.message().unwrap_or("").to_owned(),
+        ),
+        None => ("<no service error>".to_owned(), format!("{e:?}")),
+    }
+}

@@ -1,0 +1,161 @@
+//! Each SigV4 failure gets the code and text AWS gives on the query protocol, over real HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::Server;
+use rolegate_sigv4::{sign, Payload, Request, SigningParams, Timestamp};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Sends a signed STS/IAM POST, optionally tampering after signing; returns (status, body).
+fn post(
+    port: u16,
+    service: &str,
+    body: &str,
+    key: &str,
+    secret: &str,
+    time: u64,
+    tamper_body: Option<&str>,
+    token: Option<&str>,
+) -> (u16, String) {
+    let host = format!("127.0.0.1:{port}");
+    let amz_date = Timestamp::from_unix(time as i64).to_amz();
+    let mut headers: Vec<(&str, &str)> = vec![
+        ("host", &host),
+        ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+        ("x-amz-date", &amz_date),
+    ];
+    if let Some(t) = token {
+        headers.push(("x-amz-security-token", t));
+    }
+    let req = Request {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        payload: Payload::Bytes(body.as_bytes()),
+    };
+    let params = SigningParams {
+        access_key_id: key,
+        secret_access_key: secret,
+        region: "us-east-1",
+        service,
+        time: Timestamp::from_unix(time as i64),
+    };
+    let signed = sign(&req, &params).expect("sign");
+    let sent_body = tamper_body.unwrap_or(body);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut raw = format!("POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\nAuthorization: {}\r\n", sent_body.len(), signed.authorization);
+    for (k, v) in &headers {
+        raw.push_str(&format!("{k}: {v}\r\n"));
+    }
+    raw.push_str("\r\n");
+    raw.push_str(sent_body);
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, out)
+}
+
+fn code(body: &str) -> &str {
+    let s = body.find("<Code>").map(|i| i + 6).unwrap_or(0);
+    let e = body[s..].find("</Code>").map(|i| i + s).unwrap_or(s);
+    &body[s..e]
+}
+
+fn message(body: &str) -> &str {
+    let s = body.find("<Message>").map(|i| i + 9).unwrap_or(0);
+    let e = body[s..].find("</Message>").map(|i| i + s).unwrap_or(s);
+    &body[s..e]
+}
+
+const GCI: &str = "Action=GetCallerIdentity&Version=2011-06-15";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_protocol_auth_failures() {
+    let server = Server::start();
+    let port = server.port;
+    // A real IAM user key, so the secret is checked.
+    let iam = server.root_iam("111111111111");
+    iam.create_user().user_name("alice").send().await.unwrap();
+    let key = iam.create_access_key().user_name("alice").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    let (id, secret) = (key.access_key_id(), key.secret_access_key());
+
+    let t = now();
+    let (status, body) = post(port, "sts", GCI, id, secret, t, None, None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("arn:aws:iam::111111111111:user/alice"));
+
+    // Wrong secret.
+    let (status, body) = post(port, "sts", GCI, id, "wrong-secret", t, None, None);
+    assert_eq!((status, code(&body)), (403, "SignatureDoesNotMatch"));
+    assert!(message(&body).starts_with("The request signature we calculated does not match the signature you provided."));
+
+    // Body altered after signing.
+    let (status, body) = post(port, "sts", GCI, id, secret, t, Some("Action=GetCallerIdentity&Version=2011-06-16"), None);
+    assert_eq!((status, code(&body)), (403, "SignatureDoesNotMatch"));
+
+    // Unknown key.
+    let (status, body) = post(port, "sts", GCI, "AKIAUNKNOWNKEY000000", secret, t, None, None);
+    assert_eq!((status, code(&body)), (403, "InvalidClientTokenId"));
+    assert_eq!(message(&body), "The security token included in the request is invalid.");
+
+    // Signed 20 minutes ago, and 20 minutes ahead.
+    let (status, body) = post(port, "sts", GCI, id, secret, t - 1200, None, None);
+    assert_eq!((status, code(&body)), (403, "SignatureDoesNotMatch"));
+    assert!(message(&body).starts_with("Signature expired: "), "{body}");
+    assert!(message(&body).ends_with(" - 15 min.)"), "{body}");
+    let (status, body) = post(port, "sts", GCI, id, secret, t + 1200, None, None);
+    assert_eq!((status, code(&body)), (403, "SignatureDoesNotMatch"));
+    assert!(message(&body).starts_with("Signature not yet current: "), "{body}");
+
+    // A tampered session token.
+    let sts = server.sts(id, secret, None);
+    let creds = sts.get_session_token().send().await.unwrap();
+    let c = creds.credentials().unwrap();
+    let mut token = c.session_token().to_owned();
+    let last = token.pop().unwrap();
+    token.push(if last == 'A' { 'B' } else { 'A' });
+    let (status, body) = post(port, "sts", GCI, c.access_key_id(), c.secret_access_key(), t, None, Some(&token));
+    assert_eq!((status, code(&body)), (403, "InvalidClientTokenId"), "{body}");
+    let (status, body) = post(port, "sts", GCI, c.access_key_id(), c.secret_access_key(), t, None, Some(c.session_token()));
+    assert_eq!(status, 200, "{body}");
+
+    // A disabled key stops working.
+    iam.update_access_key()
+        .user_name("alice")
+        .access_key_id(id)
+        .status(aws_sdk_iam::types::StatusType::Inactive)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = post(port, "sts", GCI, id, secret, t, None, None);
+    assert_eq!((status, code(&body)), (403, "InvalidClientTokenId"));
+}
+
+#[test]
+fn missing_and_malformed_authentication() {
+    let server = Server::start();
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let body = GCI;
+    write!(s, "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 403"), "{out}");
+    assert_eq!(code(&out), "MissingAuthenticationToken");
+    assert_eq!(message(&out), "The request must contain either a valid (registered) AWS access key ID or X.509 certificate.");
+
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    write!(s, "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: AWS4-HMAC-SHA256 Credential=abc\r\nX-Amz-Date: 20260101T000000Z\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert_eq!(code(&out), "IncompleteSignature", "{out}");
+}
