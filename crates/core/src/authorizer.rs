@@ -25,6 +25,8 @@ pub struct RequestFacts<'a> {
 #[derive(Clone, Copy, Debug)]
 pub enum ResourceGuard<'a> {
     None,
+    /// A resource whose policy must allow (a trust policy) but which does not exist.
+    Absent(ResourcePolicyKind),
     Policy {
         policy: &'a CompiledPolicy,
         kind: ResourcePolicyKind,
@@ -206,6 +208,7 @@ impl Authorizer {
         let _ = snap;
         let (resource_policy, resource_kind) = match guard {
             ResourceGuard::None => (None, ResourcePolicyKind::Standard),
+            ResourceGuard::Absent(kind) => (None, kind),
             ResourceGuard::Policy { policy, kind } => (Some(policy), kind),
         };
         let set = PolicySet {

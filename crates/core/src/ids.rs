@@ -18,9 +18,31 @@ pub fn unique_id(prefix: &str) -> String {
     format!("{prefix}{}", random_from(UPPER_ALNUM, 21 - prefix.len()))
 }
 
-/// A 20-character access key id: `AKIA` long-term, `ASIA` temporary.
-pub fn access_key_id(prefix: &str) -> String {
-    format!("{prefix}{}", random_from(UPPER_ALNUM, 20 - prefix.len()))
+/// A 20-character access key id (`AKIA` long-term, `ASIA` temporary) that carries its
+/// account, as AWS's do: base32 of 40 bits of account id then 40 random bits.
+pub fn access_key_id(prefix: &str, account: &str) -> String {
+    let acct: u64 = account.parse().unwrap_or(0) & 0xff_ffff_ffff;
+    let random: u64 = rand::thread_rng().gen::<u64>() & 0xff_ffff_ffff;
+    let bits: u128 = ((acct as u128) << 40) | random as u128;
+    let mut out = String::from(prefix);
+    for i in (0..16).rev() {
+        out.push(UPPER_ALNUM[((bits >> (i * 5)) & 31) as usize] as char);
+    }
+    out
+}
+
+/// The account an access key id was issued for (GetAccessKeyInfo).
+pub fn account_of_key(key_id: &str) -> Option<String> {
+    let body = key_id.get(4..)?;
+    if body.len() != 16 {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    for c in body.bytes() {
+        let v = UPPER_ALNUM.iter().position(|&x| x == c)? as u128;
+        bits = (bits << 5) | v;
+    }
+    Some(format!("{:012}", (bits >> 40) as u64))
 }
 
 /// A 40-character secret access key.
@@ -61,7 +83,10 @@ mod tests {
     fn shapes() {
         assert_eq!(unique_id("AIDA").len(), 21);
         assert!(unique_id("AROA").starts_with("AROA"));
-        assert_eq!(access_key_id("AKIA").len(), 20);
+        let k = access_key_id("AKIA", "111122223333");
+        assert_eq!(k.len(), 20);
+        assert_eq!(account_of_key(&k), Some("111122223333".to_owned()));
+        assert_eq!(account_of_key(&access_key_id("ASIA", "000000000000")), Some("000000000000".to_owned()));
         assert_eq!(secret_access_key().len(), 40);
         assert_eq!(account_id().len(), 12);
         assert_eq!(request_id().len(), 36);

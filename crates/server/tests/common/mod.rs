@@ -50,7 +50,11 @@ impl Server {
     }
 
     pub fn start_args(extra: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Server::start_in(tempfile::tempdir().expect("tempdir"), extra)
+    }
+
+    /// A server over an existing data directory.
+    pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
         let mut s = Server {
             child: None,
             port: 0,
