@@ -26,7 +26,7 @@ pub struct Caller {
 
 /// The outcome of looking up the key of a request.
 pub enum KeyLookup {
-    Found { secret: String, caller: Caller },
+    Found { secret: String, caller: Box<Caller> },
     /// No such key, a disabled key, or a token we did not seal.
     Unknown,
     /// A session token past its expiry.
@@ -109,7 +109,10 @@ impl Caller {
                 return KeyLookup::Expired;
             }
             return match Caller::from_session(snap, session) {
-                Some((secret, caller)) => KeyLookup::Found { secret, caller },
+                Some((secret, caller)) => KeyLookup::Found {
+                    secret,
+                    caller: Box::new(caller),
+                },
                 None => KeyLookup::Unknown,
             };
         }
@@ -137,7 +140,7 @@ impl Caller {
         };
         KeyLookup::Found {
             secret: entry.secret.to_string(),
-            caller,
+            caller: Box::new(caller),
         }
     }
 

@@ -79,7 +79,10 @@ pub fn authenticate(
             state
                 .catalog
                 .record_key_use(key, &scope.service, &scope.region, now);
-            Ok(Authenticated { caller, scope })
+            Ok(Authenticated {
+                caller: *caller,
+                scope,
+            })
         }
         KeyLookup::Expired => Err(ServiceError::new(
             403,

@@ -65,7 +65,7 @@ impl Values {
     /// `Null`: "true" asks for the key to be absent, "false" for it to be present.
     pub(crate) fn null_matches(&self, missing: bool) -> bool {
         match self {
-            Values::Null(vals) => vals.iter().any(|v| *v == Some(missing)),
+            Values::Null(vals) => vals.contains(&Some(missing)),
             _ => false,
         }
     }
@@ -103,11 +103,11 @@ impl Values {
             }
             Values::Bool(bools) => {
                 let v = parse_bool(value);
-                v.is_some() && bools.iter().any(|&p| p == v)
+                v.is_some() && bools.contains(&v)
             }
             Values::Binary(blobs) => {
                 let v = decode_binary(value);
-                blobs.iter().any(|p| *p == v)
+                blobs.contains(&v)
             }
             Values::Ip(nets) => match parse_ip(value) {
                 Some(ip) => nets.iter().flatten().any(|n| n.contains(&ip)),
