@@ -17,7 +17,18 @@ struct Entry {
     version: String,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    create_date: Option<String>,
+    #[serde(default)]
+    update_date: Option<String>,
     document: serde_json::Value,
+}
+
+fn parse_date(s: &Option<String>) -> i64 {
+    use time::format_description::well_known::Rfc3339;
+    s.as_deref()
+        .and_then(|d| time::OffsetDateTime::parse(d, &Rfc3339).ok())
+        .map_or(0, |t| t.unix_timestamp())
 }
 
 const DATA: &str = include_str!("../data/aws-managed-policies.json");
@@ -29,6 +40,7 @@ pub fn aws_managed_policies() -> HashMap<String, ManagedPolicy> {
     let mut out = HashMap::new();
     for e in entries {
         let arn = format!("arn:aws:iam::aws:policy{}{}", e.path, e.name);
+        let (created, updated) = (parse_date(&e.create_date), parse_date(&e.update_date));
         let Ok(doc) = PolicyDoc::new(&e.document.to_string(), PolicyKind::ManagedIdentity) else {
             continue;
         };
@@ -39,14 +51,14 @@ pub fn aws_managed_policies() -> HashMap<String, ManagedPolicy> {
                 path: e.path,
                 id: e.id,
                 arn: arn.clone(),
-                created: 0,
-                updated: 0,
+                created,
+                updated,
                 description: e.description,
                 default_version: e.version.clone(),
                 versions: vec![PolicyVersion {
                     id: e.version,
                     doc: doc.named(&arn),
-                    created: 0,
+                    created: updated,
                 }],
                 next_version: 2,
                 tags: Vec::new(),

@@ -12,6 +12,8 @@ pub mod iam;
 pub mod protocol;
 pub mod sts;
 #[cfg(test)]
+mod authorizer_coverage;
+#[cfg(test)]
 pub mod testing;
 pub mod validate;
 

@@ -7,6 +7,7 @@ use crate::validate::Shape;
 use rolegate_core::model::{iam_arn, Account, Tag};
 use rolegate_core::{CatalogError, PolicyDoc};
 use rolegate_policy::PolicyKind;
+use std::collections::BTreeMap;
 
 pub(crate) fn no_such_user(name: &str) -> ServiceError {
     ServiceError::no_such_entity(format!("The user with name {name} cannot be found."))
@@ -70,7 +71,10 @@ pub(crate) fn tags_param(ctx: &Ctx<'_>) -> Result<Vec<(String, String)>, Service
 }
 
 /// Adds or replaces tags (keys compare case-insensitively), keeping at most 50.
-pub(crate) fn merge_tags(existing: &mut Vec<Tag>, new: &[(String, String)]) -> Result<(), ServiceError> {
+pub(crate) fn merge_tags(
+    existing: &mut Vec<Tag>,
+    new: &[(String, String)],
+) -> Result<(), ServiceError> {
     for (k, v) in new {
         match existing.iter_mut().find(|t| t.key.eq_ignore_ascii_case(k)) {
             Some(t) => t.value = v.clone(),
@@ -112,4 +116,181 @@ pub fn orphan_principal(ctx: &Ctx<'_>, arn: &str, unique_id: &str) -> Result<(),
         }
         Ok::<_, ServiceError>(changed)
     })
+}
+
+/// An enum parameter, checked against its values with AWS's ValidationError text.
+pub(crate) fn enum_param(
+    ctx: &Ctx<'_>,
+    name: &str,
+    field: &str,
+    allowed: &[&str],
+) -> Result<Option<String>, ServiceError> {
+    match ctx.params.get(name) {
+        Some(v) if !allowed.contains(&v) => Err(ServiceError::validation(format!(
+            "1 validation error detected: Value '{v}' at '{field}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ))),
+        v => Ok(v.map(str::to_owned)),
+    }
+}
+
+/// A required policy document parameter (`policyDocumentType`: 1-131072 characters of
+/// `[\u0009\u000A\u000D\u0020-\u00FF]`), as submitted.
+pub(crate) fn document_param(
+    ctx: &Ctx<'_>,
+    name: &str,
+    field: &str,
+) -> Result<String, ServiceError> {
+    let text = ctx.params.required(name)?.to_owned();
+    let ok = text
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'));
+    Shape::new()
+        .length(field, &text, 1, 131_072)
+        .pattern(
+            field,
+            &text,
+            ok || text.is_empty(),
+            "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+        )
+        .check()?;
+    Ok(text)
+}
+
+/// The entities that hold identity policies (inline and attached): users, groups and roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Holder {
+    User,
+    Group,
+    Role,
+}
+
+impl Holder {
+    /// As action names spell it: `iam:Attach<User>Policy`.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Holder::User => "User",
+            Holder::Group => "Group",
+            Holder::Role => "Role",
+        }
+    }
+
+    /// `user`, `group`, `role`: as error texts spell it.
+    pub(crate) fn lower(self) -> &'static str {
+        match self {
+            Holder::User => "user",
+            Holder::Group => "group",
+            Holder::Role => "role",
+        }
+    }
+
+    /// The `UserName`/`GroupName`/`RoleName` parameter, validated. User names are 1-64, except
+    /// where the API takes an `existingUserNameType` (inline policy operations: 1-128).
+    pub(crate) fn name_param(self, ctx: &Ctx<'_>, existing: bool) -> Result<String, ServiceError> {
+        let (param, max) = match self {
+            Holder::User => ("UserName", if existing { 128 } else { 64 }),
+            Holder::Group => ("GroupName", 128),
+            Holder::Role => ("RoleName", 64),
+        };
+        let name = ctx.params.required(param)?.to_owned();
+        let field = format!("{}Name", self.lower());
+        Shape::new().name(&field, &name, max).check()?;
+        Ok(name)
+    }
+
+    pub(crate) fn not_found(self, name: &str) -> ServiceError {
+        match self {
+            Holder::User => no_such_user(name),
+            Holder::Group => no_such_group(name),
+            Holder::Role => no_such_role(name),
+        }
+    }
+
+    /// What authorization needs of the entity a request names; for one that does not exist,
+    /// the ARN it would have at path `/`, so a denied caller learns nothing of what exists.
+    pub(crate) fn target(self, ctx: &Ctx<'_>, name: &str) -> HolderTarget {
+        let a = ctx.snap.account(ctx.account());
+        let target = |arn: &str, tags: &[Tag], boundary: &Option<String>| HolderTarget {
+            arn: arn.to_owned(),
+            tags: tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect(),
+            boundary: boundary.clone(),
+        };
+        let found = match self {
+            Holder::User => a
+                .and_then(|a| a.user(name))
+                .map(|u| target(&u.arn, &u.tags, &u.boundary)),
+            Holder::Group => a
+                .and_then(|a| a.group(name))
+                .map(|g| target(&g.arn, &[], &None)),
+            Holder::Role => a
+                .and_then(|a| a.role(name))
+                .map(|r| target(&r.arn, &r.tags, &r.boundary)),
+        };
+        found.unwrap_or_else(|| {
+            let arn = iam_arn(ctx.account(), &format!("{}/", self.lower()), "", name);
+            target(&arn, &[], &None)
+        })
+    }
+
+    /// The entity's inline policies and attached policy ARNs.
+    pub(crate) fn policies<'a>(
+        self,
+        a: &'a Account,
+        name: &str,
+    ) -> Option<(&'a BTreeMap<String, PolicyDoc>, &'a Vec<String>)> {
+        match self {
+            Holder::User => a.user(name).map(|u| (&u.inline, &u.attached)),
+            Holder::Group => a.group(name).map(|g| (&g.inline, &g.attached)),
+            Holder::Role => a.role(name).map(|r| (&r.inline, &r.attached)),
+        }
+    }
+
+    /// The same, for a change. Service-linked roles are AWS's to change, not the account's.
+    pub(crate) fn policies_mut<'a>(
+        self,
+        a: &'a mut Account,
+        name: &str,
+    ) -> Result<(&'a mut BTreeMap<String, PolicyDoc>, &'a mut Vec<String>), ServiceError> {
+        let key = name.to_lowercase();
+        match self {
+            Holder::User => a.users.get_mut(&key).map(|u| (&mut u.inline, &mut u.attached)),
+            Holder::Group => a.groups.get_mut(&key).map(|g| (&mut g.inline, &mut g.attached)),
+            Holder::Role => match a.roles.get_mut(&key) {
+                Some(r) if r.path.starts_with("/aws-service-role/") => {
+                    return Err(ServiceError::new(
+                        400,
+                        "UnmodifiableEntity",
+                        format!("Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS", r.name),
+                    ))
+                }
+                r => r.map(|r| (&mut r.inline, &mut r.attached)),
+            },
+        }
+        .ok_or_else(|| self.not_found(name))
+    }
+}
+
+/// A user, group or role as authorization sees it.
+pub(crate) struct HolderTarget {
+    pub arn: String,
+    pub tags: Vec<(String, String)>,
+    /// Its permissions boundary: `iam:PermissionsBoundary` in the request context.
+    pub boundary: Option<String>,
+}
+
+impl HolderTarget {
+    /// `aws:ResourceTag/<k>` and `iam:ResourceTag/<k>` for its tags, and, for the actions
+    /// that carry it, `iam:PermissionsBoundary` when it has one.
+    pub(crate) fn describe(&self, c: &mut rolegate_policy::Context, boundary_key: bool) {
+        for (k, v) in &self.tags {
+            c.insert(&format!("aws:ResourceTag/{k}"), v);
+            c.insert(&format!("iam:ResourceTag/{k}"), v);
+        }
+        if let Some(b) = self.boundary.as_ref().filter(|_| boundary_key) {
+            c.insert("iam:PermissionsBoundary", b);
+        }
+    }
 }

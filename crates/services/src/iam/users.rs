@@ -1,8 +1,7 @@
 //! Users: Create/Get/List/Update/Delete and their tags.
 
 use super::common::{
-    account, arn_in, merge_tags, no_such_user, orphan_principal, path_param, tags_param,
-    write_tags,
+    account, arn_in, merge_tags, no_such_user, orphan_principal, path_param, tags_param, write_tags,
 };
 use super::Handler;
 use crate::ctx::{tag_keys, Ctx};
@@ -157,8 +156,12 @@ fn list_users(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let resource = format!("arn:aws:iam::{}:user{}*", ctx.account(), prefix);
     ctx.authorize("iam:ListUsers", &resource, |_| {})?;
     let a = account(ctx)?;
-    let mut users: Vec<&User> = a.users.values().filter(|u| u.path.starts_with(&prefix)).collect();
-    users.sort_by(|x, y| x.name.to_lowercase().cmp(&y.name.to_lowercase()));
+    // Keyed by lowercased name: already in IAM's order.
+    let users: Vec<&User> = a
+        .users
+        .values()
+        .filter(|u| u.path.starts_with(&prefix))
+        .collect();
     let (page, next) = paginate(&users, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
     let mut x = Xml::new();
     x.members("Users", &page, |x, u| write_user(x, u));
@@ -261,7 +264,12 @@ fn tag_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
 
 fn untag_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = user_name(ctx)?;
-    let keys: Vec<String> = ctx.params.list("TagKeys").into_iter().map(str::to_owned).collect();
+    let keys: Vec<String> = ctx
+        .params
+        .list("TagKeys")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let arn = user_arn(ctx, &name);
     ctx.authorize("iam:UntagUser", &arn, |c| {
         if !keys.is_empty() {
@@ -287,7 +295,11 @@ fn list_user_tags(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     ctx.authorize("iam:ListUserTags", &arn, |_| {})?;
     let a = account(ctx)?;
     let u = a.user(&name).ok_or_else(|| no_such_user(&name))?;
-    let (page, next) = paginate(&u.tags, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
+    let (page, next) = paginate(
+        &u.tags,
+        ctx.params.get("Marker"),
+        ctx.params.get("MaxItems"),
+    )?;
     let mut x = Xml::new();
     write_tags(&mut x, "Tags", &page);
     write_truncation(&mut x, &next);

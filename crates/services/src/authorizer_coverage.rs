@@ -1,0 +1,93 @@
+//! Proof that every routed operation reaches the one authorizer: a user with no policy at all
+//! calls each operation with well-formed input naming entities that may not even exist, and
+//! must get AccessDenied (authorization comes before any existence check), except for the
+//! operations AWS lets anyone call.
+
+use crate::dispatch::QueryService;
+use crate::testing::Harness;
+use crate::{iam, sts};
+use rolegate_core::model::{iam_arn, User};
+use std::collections::BTreeMap;
+
+/// Operations that need no permission on AWS.
+const NO_PERMISSION: &[&str] = &["GetCallerIdentity", "GetSessionToken"];
+
+const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]}"#;
+
+/// Every parameter any operation needs, well-formed.
+fn params(action: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("Action", action),
+        ("UserName", "target"),
+        ("NewUserName", "target2"),
+        ("GroupName", "group1"),
+        ("NewGroupName", "group2"),
+        ("RoleName", "role1"),
+        ("InstanceProfileName", "profile1"),
+        ("PolicyName", "policy1"),
+        ("PolicyArn", "arn:aws:iam::111111111111:policy/policy1"),
+        ("PolicyDocument", POLICY),
+        ("AssumeRolePolicyDocument", TRUST),
+        ("PermissionsBoundary", "arn:aws:iam::111111111111:policy/policy1"),
+        ("VersionId", "v1"),
+        ("AccessKeyId", "AKIAIOSFODNN7EXAMPLE"),
+        ("Status", "Inactive"),
+        ("AccountAlias", "my-alias"),
+        ("Description", "d"),
+        ("Tags.member.1.Key", "k"),
+        ("Tags.member.1.Value", "v"),
+        ("TagKeys.member.1", "k"),
+        ("RoleArn", "arn:aws:iam::222222222222:role/role1"),
+        ("RoleSessionName", "session1"),
+    ]
+}
+
+#[test]
+fn every_routed_operation_is_authorized() {
+    let h = Harness::new();
+    // A user with no policy whatsoever.
+    h.state
+        .catalog
+        .update("111111111111", |a| {
+            a.users.insert(
+                "nobody".into(),
+                User {
+                    name: "nobody".into(),
+                    path: "/".into(),
+                    id: "AIDANOBODY0000000000".into(),
+                    arn: iam_arn("111111111111", "user/", "", "nobody"),
+                    created: 0,
+                    tags: vec![],
+                    inline: BTreeMap::new(),
+                    attached: vec![],
+                    groups: vec![],
+                    boundary: None,
+                    access_keys: vec![],
+                },
+            );
+            Ok::<_, rolegate_core::CatalogError>(())
+        })
+        .expect("user");
+    let caller = h.user("111111111111", "nobody");
+    let routed: Vec<(QueryService, &str)> = iam::operations()
+        .map(|(n, _)| (QueryService::Iam, n))
+        .chain(sts::operations().map(|(n, _)| (QueryService::Sts, n)))
+        .collect();
+    assert!(routed.len() > 60, "only {} operations routed", routed.len());
+    let mut failures = Vec::new();
+    for (service, action) in routed {
+        let r = h.call(service, &caller, &params(action));
+        let code = crate::testing::field(&r.body, "Code").unwrap_or("");
+        let expected_ok = NO_PERMISSION.contains(&action);
+        let fine = if expected_ok {
+            r.status == 200
+        } else {
+            r.status == 403 && code == "AccessDenied"
+        };
+        if !fine {
+            failures.push(format!("{action}: {} {code} {}", r.status, crate::testing::field(&r.body, "Message").unwrap_or("")));
+        }
+    }
+    assert!(failures.is_empty(), "operations not denied to a user without policies:\n{}", failures.join("\n"));
+}
