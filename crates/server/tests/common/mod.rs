@@ -144,7 +144,8 @@ impl Drop for Server {
 /// The AWS error code and message of an SDK error.
 pub fn err_code<E, R>(e: &aws_sdk_iam::error::SdkError<E, R>) -> (String, String)
 where
-    E: aws_sdk_iam::error::ProvideErrorMetadata,
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
 {
     match e.as_service_error() {
         Some(se) => (
