@@ -41,5 +41,7 @@ pub fn operations() -> impl Iterator<Item = (&'static str, Handler)> {
 }
 
 pub fn find(action: &str) -> Option<Handler> {
-    operations().find(|(name, _)| *name == action).map(|(_, h)| h)
+    operations()
+        .find(|(name, _)| *name == action)
+        .map(|(_, h)| h)
 }

@@ -153,7 +153,7 @@ fn get_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
 
 fn list_users(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let prefix = ctx.params.get("PathPrefix").unwrap_or("/").to_owned();
-    let resource = format!("arn:aws:iam::{}:user{}*", ctx.account(), prefix);
+    let resource = format!("arn:aws:iam::{}:user{}", ctx.account(), prefix);
     ctx.authorize("iam:ListUsers", &resource, |_| {})?;
     let a = account(ctx)?;
     // Keyed by lowercased name: already in IAM's order.
