@@ -51,7 +51,10 @@ impl Context {
         // "Present in the request context for all signed API requests."
         if p.kind != PrincipalKind::Anonymous {
             let service = p.kind == PrincipalKind::Service;
-            ctx.insert("aws:PrincipalIsAWSService", if service { "true" } else { "false" });
+            ctx.insert(
+                "aws:PrincipalIsAWSService",
+                if service { "true" } else { "false" },
+            );
             if service {
                 ctx.insert("aws:PrincipalServiceName", &p.name);
             }

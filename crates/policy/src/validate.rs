@@ -45,7 +45,9 @@ const TRUST_ACTIONS: [&str; 6] = [
     "sts:SetContext",
 ];
 
-const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
+/// The partition rolegate serves: IAM in one partition refuses ARNs of the others
+/// (`Partition "aws" is not valid for resource ...` in aws-cn and GovCloud).
+const PARTITIONS: [&str; 1] = ["aws"];
 
 const IAM_PATHS: [&str; 13] = [
     "user/",
@@ -109,6 +111,9 @@ pub fn validate(policy: &Policy, kind: PolicyKind) -> Result<(), PolicyError> {
     {
         return Err(PolicyError::new("The policy failed legacy parsing"));
     }
+    if !legacy_parse(policy) {
+        return Err(PolicyError::new("The policy failed legacy parsing"));
+    }
     check_kind(policy, kind)?;
     check_sids(policy, kind)?;
     for s in &policy.statements {
@@ -159,6 +164,121 @@ pub fn validate(policy: &Policy, kind: PolicyKind) -> Result<(), PolicyError> {
         }
     }
     Ok(())
+}
+
+/// IAM's older parser, which still runs first: Date condition values must be dates, and a
+/// resource must have its vendor and, once it uses `::`, all six parts.
+fn legacy_parse(policy: &Policy) -> bool {
+    for s in &policy.statements {
+        for entry in s.condition.iter().flat_map(|c| c.0.iter()) {
+            let is_date =
+                crate::condition::Operator::parse(&entry.operator).is_some_and(|op| op.is_date());
+            if is_date
+                && entry
+                    .keys
+                    .iter()
+                    .flat_map(|(_, v)| v.iter())
+                    .any(|v| !legacy_date_ok(v))
+            {
+                return false;
+            }
+        }
+    }
+    // Once a resource has a format error, IAM reports that instead of legacy parsing.
+    let resources = || {
+        policy
+            .statements
+            .iter()
+            .flat_map(|s| s.resource.iter().flat_map(|r| r.values()))
+    };
+    if resources().any(|r| check_resource(r).is_err()) {
+        return true;
+    }
+    {
+        for r in resources() {
+            if r == "*" {
+                continue;
+            }
+            let colons = r.matches(':').count();
+            if !(colons >= 5 || !r.contains("::")) {
+                return false;
+            }
+            if r.split(':').nth(2).is_some_and(str::is_empty) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Python-style integer: optional sign, digits, surrounding spaces.
+fn legacy_int(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+/// The legacy parser's idea of a date: epoch seconds, or an ISO 8601 prefix whose fields it
+/// range-checks (it is more lenient than the evaluator: "01T" passes and matches nothing).
+fn legacy_date_ok(value: &str) -> bool {
+    let v = value.to_lowercase();
+    if !v.contains('t') && !v.contains('-') {
+        return legacy_int(&v).is_some_and(|n| n >= 0);
+    }
+    let (date, time) = v.split_once('t').unwrap_or((&v, ""));
+    let negative = date.starts_with('-');
+    let parts: Vec<&str> = date.trim_start_matches('-').split('-').collect();
+    let in_range = |s: Option<&&str>, lo: i64, hi: i64| {
+        s.is_none_or(|s| legacy_int(s).is_some_and(|n| (lo..=hi).contains(&n)))
+    };
+    let year = parts
+        .first()
+        .and_then(|y| legacy_int(y))
+        .map(|y| if negative { -y } else { y });
+    if !year.is_some_and(|y| (-292_275_054..=292_278_993).contains(&y))
+        || !in_range(parts.get(1), 1, 12)
+        || !in_range(parts.get(2), 1, 31)
+        || parts.len() > 3
+    {
+        return false;
+    }
+    let t: Vec<&str> = time.split(':').collect();
+    let hours = t.first().filter(|h| !h.is_empty());
+    if !in_range(hours, 0, 23) || !in_range(t.get(1), 0, 59) {
+        return false;
+    }
+    let Some(sec) = t.get(2) else {
+        return true;
+    };
+    // Seconds, then an optional fraction, then `z` or a `+hh[:mm]` zone.
+    let seconds_part = if let Some((before, after)) = sec.split_once('z') {
+        if !after.is_empty() {
+            return false;
+        }
+        before
+    } else if let Some((before, zone)) = sec.split_once('+') {
+        let (zh, zm) = match zone.split_once(':') {
+            Some((h, m)) => (h, Some(m)),
+            None => (zone, None),
+        };
+        let two =
+            |x: &str, hi: i64| x.len() == 2 && legacy_int(x).is_some_and(|n| (0..=hi).contains(&n));
+        if !two(zh, 23) || zm.is_some_and(|m| !two(m, 59)) {
+            return false;
+        }
+        before
+    } else {
+        sec
+    };
+    let (whole, fraction) = match seconds_part.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (seconds_part, None),
+    };
+    legacy_int(whole).is_some_and(|n| (0..=59).contains(&n))
+        && fraction.is_none_or(|f| legacy_int(f).is_some_and(|n| (0..=999_999_999).contains(&n)))
 }
 
 fn check_kind(policy: &Policy, kind: PolicyKind) -> Result<(), PolicyError> {
@@ -259,7 +379,11 @@ fn check_resource(resource: &str) -> Result<(), PolicyError> {
             "Resource {resource} must be in ARN format or \"*\"."
         )));
     };
-    let (partition, rest) = rest.split_once(':').unwrap_or((rest, ""));
+    // A partition not followed by a colon ("arn:aws") names no vendor.
+    let (partition, rest, had_colon) = match rest.split_once(':') {
+        Some((p, r)) => (p, r, true),
+        None => (rest, "", false),
+    };
     if !PARTITIONS.contains(&partition) {
         let parts: Vec<&str> = rest.split(':').collect();
         // Missing components print as `*`, present ones (even empty) as written.
@@ -279,11 +403,12 @@ fn check_resource(resource: &str) -> Result<(), PolicyError> {
             part(2)
         )));
     }
-    let Some((service, rest)) = rest.split_once(':') else {
+    if !had_colon {
         return Err(PolicyError::new(
             "Resource vendor must be fully qualified and cannot contain regexes.",
         ));
-    };
+    }
+    let (service, rest) = rest.split_once(':').unwrap_or((rest, ""));
     let (region, rest) = rest.split_once(':').unwrap_or((rest, ""));
     match service {
         "iam" if !region.is_empty() => {

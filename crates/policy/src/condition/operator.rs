@@ -38,6 +38,17 @@ pub(crate) struct Operator {
 }
 
 impl Operator {
+    pub(crate) fn is_date(self) -> bool {
+        matches!(
+            self.family,
+            Family::DateEquals
+                | Family::DateLessThan
+                | Family::DateLessThanEquals
+                | Family::DateGreaterThan
+                | Family::DateGreaterThanEquals
+        )
+    }
+
     /// Reads an operator name. Operator names are case-sensitive, as in AWS.
     pub(crate) fn parse(name: &str) -> Option<Operator> {
         let (set, rest) = if let Some(r) = name.strip_prefix("ForAllValues:") {
