@@ -127,7 +127,7 @@ fn list_groups(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
             "\\u002F[\\u0021-\\u007F]*",
         )
         .check()?;
-    let resource = format!("arn:aws:iam::{}:group{}*", ctx.account(), prefix);
+    let resource = format!("arn:aws:iam::{}:group{}", ctx.account(), prefix);
     ctx.authorize("iam:ListGroups", &resource, |_| {})?;
     let a = account(ctx)?;
     let mut groups: Vec<&Group> = a

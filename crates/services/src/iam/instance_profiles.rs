@@ -211,6 +211,11 @@ fn add_role_to_instance_profile(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, Servic
     ctx.authorize("iam:AddRoleToInstanceProfile", &arn, |c| {
         resource_tags(c, &tags)
     })?;
+    // Whoever puts a role in a profile passes it to every instance launched with the profile.
+    let role_arn = super::roles::role_arn(ctx, &role);
+    ctx.authorize("iam:PassRole", &role_arn, |c| {
+        c.insert("iam:PassedToService", "ec2.amazonaws.com")
+    })?;
     let account_id = ctx.account().to_owned();
     ctx.state.catalog.update(&account_id, |a| {
         profile(a, &name)?;
