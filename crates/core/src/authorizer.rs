@@ -8,8 +8,7 @@ use crate::doc::PolicyDoc;
 use crate::model::{Account, Tag};
 use crate::session::SessionKind;
 use rolegate_policy::{
-    evaluate, CompiledPolicy, Context, Decision, PolicyKind, PolicySet, Request,
-    ResourcePolicyKind,
+    evaluate, CompiledPolicy, Context, Decision, PolicyKind, PolicySet, Request, ResourcePolicyKind,
 };
 
 /// Facts about the request that become global condition keys.
@@ -140,15 +139,20 @@ impl Authorizer {
                 .collect()
         };
         match &caller.kind {
-            CallerKind::User { name } => account.user(name).map(|u| from(&u.tags)).unwrap_or_default(),
+            CallerKind::User { name } => account
+                .user(name)
+                .map(|u| from(&u.tags))
+                .unwrap_or_default(),
             CallerKind::Session(s) => {
                 let mut tags = match &s.kind {
-                    SessionKind::Role { role_name, .. } => {
-                        account.role(role_name).map(|r| from(&r.tags)).unwrap_or_default()
-                    }
-                    SessionKind::UserToken { user: Some(name) } => {
-                        account.user(name).map(|u| from(&u.tags)).unwrap_or_default()
-                    }
+                    SessionKind::Role { role_name, .. } => account
+                        .role(role_name)
+                        .map(|r| from(&r.tags))
+                        .unwrap_or_default(),
+                    SessionKind::UserToken { user: Some(name) } => account
+                        .user(name)
+                        .map(|u| from(&u.tags))
+                        .unwrap_or_default(),
                     _ => Vec::new(),
                 };
                 for (k, v) in &s.tags {
@@ -166,7 +170,14 @@ impl Authorizer {
         let mut ctx = Context::for_principal(&caller.principal);
         ctx.insert("aws:CurrentTime", &iso(facts.now));
         ctx.insert("aws:EpochTime", &facts.now.to_string());
-        ctx.insert("aws:SecureTransport", if facts.secure_transport { "true" } else { "false" });
+        ctx.insert(
+            "aws:SecureTransport",
+            if facts.secure_transport {
+                "true"
+            } else {
+                "false"
+            },
+        );
         ctx.insert("aws:ViaAWSService", "false");
         if !facts.source_ip.is_empty() {
             ctx.insert("aws:SourceIp", facts.source_ip);

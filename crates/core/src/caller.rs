@@ -26,7 +26,10 @@ pub struct Caller {
 
 /// The outcome of looking up the key of a request.
 pub enum KeyLookup {
-    Found { secret: String, caller: Box<Caller> },
+    Found {
+        secret: String,
+        caller: Box<Caller>,
+    },
     /// No such key, a disabled key, or a token we did not seal.
     Unknown,
     /// A session token past its expiry.

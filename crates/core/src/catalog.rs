@@ -107,7 +107,11 @@ impl Catalog {
     fn persist(&self, batch: &mut Batch, account: &Account) -> Result<(), CatalogError> {
         let json = serde_json::to_vec(account)
             .map_err(|e| CatalogError::Corrupt(account.id.clone(), e.to_string()))?;
-        batch.put(ACCOUNTS, account.id.clone(), self.rows.seal(&json, account.id.as_bytes()));
+        batch.put(
+            ACCOUNTS,
+            account.id.clone(),
+            self.rows.seal(&json, account.id.as_bytes()),
+        );
         Ok(())
     }
 
@@ -259,10 +263,16 @@ mod tests {
         }
         let cat = Catalog::open(Arc::new(RedbEngine::open(&path)?), &master)?;
         let snap = cat.snapshot();
-        let acct = snap.account("111111111111").ok_or(CatalogError::NoSuchAccount("".into()))?;
+        let acct = snap
+            .account("111111111111")
+            .ok_or(CatalogError::NoSuchAccount("".into()))?;
         assert_eq!(acct.aliases, vec!["alias".to_owned()]);
         // Another master key cannot read the rows.
-        assert!(Catalog::open(Arc::new(RedbEngine::open(&dir.path().join("db2"))?), &MasterKey::random()).is_ok());
+        assert!(Catalog::open(
+            Arc::new(RedbEngine::open(&dir.path().join("db2"))?),
+            &MasterKey::random()
+        )
+        .is_ok());
         Ok(())
     }
 }

@@ -72,7 +72,10 @@ fn hex_lower(b: &[u8]) -> String {
 /// A 12-digit account id not starting with 0.
 pub fn account_id() -> String {
     let mut rng = rand::thread_rng();
-    format!("{}", rng.gen_range(100_000_000_000u64..1_000_000_000_000u64))
+    format!(
+        "{}",
+        rng.gen_range(100_000_000_000u64..1_000_000_000_000u64)
+    )
 }
 
 #[cfg(test)]
@@ -86,7 +89,10 @@ mod tests {
         let k = access_key_id("AKIA", "111122223333");
         assert_eq!(k.len(), 20);
         assert_eq!(account_of_key(&k), Some("111122223333".to_owned()));
-        assert_eq!(account_of_key(&access_key_id("ASIA", "000000000000")), Some("000000000000".to_owned()));
+        assert_eq!(
+            account_of_key(&access_key_id("ASIA", "000000000000")),
+            Some("000000000000".to_owned())
+        );
         assert_eq!(secret_access_key().len(), 40);
         assert_eq!(account_id().len(), 12);
         assert_eq!(request_id().len(), 36);

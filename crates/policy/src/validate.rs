@@ -200,7 +200,7 @@ fn legacy_parse(policy: &Policy) -> bool {
                 continue;
             }
             let colons = r.matches(':').count();
-            if !(colons >= 5 || !r.contains("::")) {
+            if colons < 5 && r.contains("::") {
                 return false;
             }
             if r.split(':').nth(2).is_some_and(str::is_empty) {

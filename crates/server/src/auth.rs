@@ -9,19 +9,35 @@ use rolegate_core::{clock, Account, Caller, CatalogError};
 use rolegate_services::{ServiceError, State};
 use rolegate_sigv4::{parse, CredentialScope, Protocol, Request, SigV4Error, Timestamp, Verifier};
 
-fn sigv4_error(e: &SigV4Error) -> ServiceError {
+fn sigv4_error(e: &SigV4Error, protocol: Protocol) -> ServiceError {
     ServiceError::new(
-        e.status_for(Protocol::Query),
-        e.code_for(Protocol::Query),
-        e.message_for(Protocol::Query),
+        e.status_for(protocol),
+        e.code_for(protocol),
+        e.message_for(protocol),
     )
 }
 
-fn invalid_token() -> ServiceError {
+fn invalid_token(protocol: Protocol) -> ServiceError {
+    let (status, code) = match protocol {
+        Protocol::Json => (400, "UnrecognizedClientException"),
+        _ => (403, "InvalidClientTokenId"),
+    };
     ServiceError::new(
-        403,
-        "InvalidClientTokenId",
+        status,
+        code,
         "The security token included in the request is invalid.",
+    )
+}
+
+fn expired_token(protocol: Protocol) -> ServiceError {
+    let (status, code) = match protocol {
+        Protocol::Json => (400, "ExpiredTokenException"),
+        _ => (403, "ExpiredToken"),
+    };
+    ServiceError::new(
+        status,
+        code,
+        "The security token included in the request is expired",
     )
 }
 
@@ -51,13 +67,16 @@ pub struct Authenticated {
     pub scope: CredentialScope,
 }
 
+/// Authenticates a request; errors carry the codes of `protocol` (awsQuery for IAM and STS,
+/// awsJson for KMS).
 pub fn authenticate(
     state: &State,
     verifier: &Verifier,
     req: &Request<'_>,
     now: i64,
+    protocol: Protocol,
 ) -> Result<Authenticated, ServiceError> {
-    let parsed = parse(req).map_err(|e| sigv4_error(&e))?;
+    let parsed = parse(req).map_err(|e| sigv4_error(&e, protocol))?;
     let scope = parsed.scope().clone();
     let key = parsed.access_key_id();
     let ts = Timestamp::from_unix(now);
@@ -75,7 +94,7 @@ pub fn authenticate(
         KeyLookup::Found { secret, caller } => {
             verifier
                 .verify(&parsed, req, &secret, ts)
-                .map_err(|e| sigv4_error(&e))?;
+                .map_err(|e| sigv4_error(&e, protocol))?;
             state
                 .catalog
                 .record_key_use(key, &scope.service, &scope.region, now);
@@ -84,11 +103,7 @@ pub fn authenticate(
                 scope,
             })
         }
-        KeyLookup::Expired => Err(ServiceError::new(
-            403,
-            "ExpiredToken",
-            "The security token included in the request is expired",
-        )),
-        KeyLookup::Unknown => Err(invalid_token()),
+        KeyLookup::Expired => Err(expired_token(protocol)),
+        KeyLookup::Unknown => Err(invalid_token(protocol)),
     }
 }

@@ -9,7 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "rolegate", version, about = "A self-hosted, AWS-compatible IAM and STS service")]
+#[command(
+    name = "rolegate",
+    version,
+    about = "A self-hosted, AWS-compatible IAM and STS service"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

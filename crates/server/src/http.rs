@@ -11,10 +11,13 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rolegate_core::authorizer::RequestFacts;
 use rolegate_core::ids::request_id;
-use rolegate_services::dispatch::{error_response, query, QueryResponse, QueryService};
+use rolegate_services::dispatch::{
+    error_response, json, json_error_response, query, JsonResponse, JsonService, QueryResponse,
+    QueryService,
+};
 use rolegate_services::protocol::Params;
 use rolegate_services::{ServiceError, State};
-use rolegate_sigv4::{Payload, Verifier};
+use rolegate_sigv4::{Payload, Protocol, Verifier};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -93,9 +96,25 @@ fn now() -> i64 {
 
 fn xml(resp: QueryResponse, request_id: &str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(resp.body)));
-    *r.status_mut() = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *r.status_mut() =
+        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = r.headers_mut();
     h.insert("content-type", http::HeaderValue::from_static("text/xml"));
+    if let Ok(v) = http::HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    r
+}
+
+fn json_reply(resp: JsonResponse, request_id: &str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(resp.body)));
+    *r.status_mut() =
+        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = r.headers_mut();
+    h.insert(
+        "content-type",
+        http::HeaderValue::from_static(resp.content_type),
+    );
     if let Ok(v) = http::HeaderValue::from_str(request_id) {
         h.insert("x-amzn-requestid", v);
     }
@@ -126,8 +145,16 @@ async fn handle(
         }
     };
     // Writes wait on the disk (fsync): keep them off the async workers' critical path.
-    let resp = tokio::task::block_in_place(|| answer(&app, &parts, &body, peer, &rid));
-    Ok(xml(resp, &rid))
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok(tokio::task::block_in_place(|| match target {
+        // awsJson (KMS): the operation is named by X-Amz-Target.
+        Some(t) => json_reply(answer_json(&app, &parts, &body, peer, &rid, &t), &rid),
+        None => xml(answer(&app, &parts, &body, peer, &rid), &rid),
+    }))
 }
 
 fn admin_route(app: &App, method: &Method, path: &str) -> Response<Full<Bytes>> {
@@ -142,12 +169,21 @@ fn admin_route(app: &App, method: &Method, path: &str) -> Response<Full<Bytes>> 
                 }
             }
         }
-        (&Method::POST, "reset") => plain(StatusCode::FORBIDDEN, "reset is only available in development mode\n"),
+        (&Method::POST, "reset") => plain(
+            StatusCode::FORBIDDEN,
+            "reset is only available in development mode\n",
+        ),
         _ => plain(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
-fn answer(app: &App, parts: &http::request::Parts, body: &Bytes, peer: SocketAddr, rid: &str) -> QueryResponse {
+fn answer(
+    app: &App,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    peer: SocketAddr,
+    rid: &str,
+) -> QueryResponse {
     let raw_query = parts.uri.query().unwrap_or("");
     let mut params = Params::parse(raw_query.as_bytes());
     let is_form = parts
@@ -175,7 +211,7 @@ fn answer(app: &App, parts: &http::request::Parts, body: &Bytes, peer: SocketAdd
         payload: Payload::Bytes(body),
     };
     let now = now();
-    let auth = match authenticate(&app.state, &app.verifier, &sreq, now) {
+    let auth = match authenticate(&app.state, &app.verifier, &sreq, now, Protocol::Query) {
         Ok(a) => a,
         Err(e) => return error_response(guess, &e, rid),
     };
@@ -199,4 +235,60 @@ fn answer(app: &App, parts: &http::request::Parts, body: &Bytes, peer: SocketAdd
         now,
     };
     query(&app.state, service, &auth.caller, facts, &params, rid)
+}
+
+/// An awsJson request: authenticated with awsJson's error codes, then routed by the credential
+/// scope's service (KMS is the one awsJson service served).
+fn answer_json(
+    app: &App,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    peer: SocketAddr,
+    rid: &str,
+    target: &str,
+) -> JsonResponse {
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+        .collect();
+    let sreq = rolegate_sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        payload: Payload::Bytes(body),
+    };
+    let now = now();
+    let auth = match authenticate(&app.state, &app.verifier, &sreq, now, Protocol::Json) {
+        Ok(a) => a,
+        Err(e) => return json_error_response(JsonService::Kms, &e),
+    };
+    let service = match auth.scope.service.as_str() {
+        "kms" => JsonService::Kms,
+        other => {
+            let e = ServiceError::new(
+                400,
+                "UnknownOperationException",
+                format!("The service {other} is not served here."),
+            );
+            return json_error_response(JsonService::Kms, &e);
+        }
+    };
+    let source_ip = peer.ip().to_string();
+    let facts = RequestFacts {
+        source_ip: &source_ip,
+        secure_transport: false,
+        region: &auth.scope.region,
+        now,
+    };
+    json(
+        &app.state,
+        service,
+        &auth.caller,
+        facts,
+        Some(target),
+        body,
+        rid,
+    )
 }

@@ -19,12 +19,12 @@ pub enum StartError {
 }
 
 pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
-    let bad = |e: &dyn std::fmt::Display| StartError::DataDir(dir.display().to_string(), e.to_string());
+    let bad =
+        |e: &dyn std::fmt::Display| StartError::DataDir(dir.display().to_string(), e.to_string());
     std::fs::create_dir_all(dir).map_err(|e| bad(&e))?;
     let master = MasterKey::load_or_create(&dir.join("master.key")).map_err(|e| bad(&e))?;
-    let engine = RedbEngine::open(&dir.join("state.redb")).map_err(|e| {
-        bad(&format!("{e} (is another rolegate using this directory?)"))
-    })?;
+    let engine = RedbEngine::open(&dir.join("state.redb"))
+        .map_err(|e| bad(&format!("{e} (is another rolegate using this directory?)")))?;
     let catalog = Catalog::open(Arc::new(engine), &master).map_err(|e| bad(&e))?;
     Ok(State {
         catalog,

@@ -8,7 +8,9 @@ use std::process::Command;
 
 fn run_script(name: &str) {
     let server = Server::start();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli").join(name);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cli")
+        .join(name);
     let out = Command::new("bash")
         .arg(&script)
         .env("AWS_ENDPOINT_URL", &server.endpoint)

@@ -1,5 +1,5 @@
 //! Each SigV4 failure gets the code and text AWS gives on the query protocol, over real HTTP.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_arguments)]
 
 mod common;
 
@@ -10,7 +10,10 @@ use std::net::TcpStream;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// Sends a signed STS/IAM POST, optionally tampering after signing; returns (status, body).
@@ -28,7 +31,10 @@ fn post(
     let amz_date = Timestamp::from_unix(time as i64).to_amz();
     let mut headers: Vec<(&str, &str)> = vec![
         ("host", &host),
-        ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+        (
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ),
         ("x-amz-date", &amz_date),
     ];
     if let Some(t) = token {
@@ -51,7 +57,11 @@ fn post(
     let signed = sign(&req, &params).expect("sign");
     let sent_body = tamper_body.unwrap_or(body);
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut raw = format!("POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\nAuthorization: {}\r\n", sent_body.len(), signed.authorization);
+    let mut raw = format!(
+        "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\nAuthorization: {}\r\n",
+        sent_body.len(),
+        signed.authorization
+    );
     for (k, v) in &headers {
         raw.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -85,7 +95,12 @@ async fn query_protocol_auth_failures() {
     // A real IAM user key, so the secret is checked.
     let iam = server.root_iam("111111111111");
     iam.create_user().user_name("alice").send().await.unwrap();
-    let key = iam.create_access_key().user_name("alice").send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap();
     let key = key.access_key().unwrap();
     let (id, secret) = (key.access_key_id(), key.secret_access_key());
 
@@ -97,16 +112,39 @@ async fn query_protocol_auth_failures() {
     // Wrong secret.
     let (status, body) = post(port, "sts", GCI, id, "wrong-secret", t, None, None);
     assert_eq!((status, code(&body)), (403, "SignatureDoesNotMatch"));
-    assert!(message(&body).starts_with("The request signature we calculated does not match the signature you provided."));
+    assert!(message(&body).starts_with(
+        "The request signature we calculated does not match the signature you provided."
+    ));
 
     // Body altered after signing.
-    let (status, body) = post(port, "sts", GCI, id, secret, t, Some("Action=GetCallerIdentity&Version=2011-06-16"), None);
+    let (status, body) = post(
+        port,
+        "sts",
+        GCI,
+        id,
+        secret,
+        t,
+        Some("Action=GetCallerIdentity&Version=2011-06-16"),
+        None,
+    );
     assert_eq!((status, code(&body)), (403, "SignatureDoesNotMatch"));
 
     // Unknown key.
-    let (status, body) = post(port, "sts", GCI, "AKIAUNKNOWNKEY000000", secret, t, None, None);
+    let (status, body) = post(
+        port,
+        "sts",
+        GCI,
+        "AKIAUNKNOWNKEY000000",
+        secret,
+        t,
+        None,
+        None,
+    );
     assert_eq!((status, code(&body)), (403, "InvalidClientTokenId"));
-    assert_eq!(message(&body), "The security token included in the request is invalid.");
+    assert_eq!(
+        message(&body),
+        "The security token included in the request is invalid."
+    );
 
     // Signed 20 minutes ago, and 20 minutes ahead.
     let (status, body) = post(port, "sts", GCI, id, secret, t - 1200, None, None);
@@ -115,7 +153,10 @@ async fn query_protocol_auth_failures() {
     assert!(message(&body).ends_with(" - 15 min.)"), "{body}");
     let (status, body) = post(port, "sts", GCI, id, secret, t + 1200, None, None);
     assert_eq!((status, code(&body)), (403, "SignatureDoesNotMatch"));
-    assert!(message(&body).starts_with("Signature not yet current: "), "{body}");
+    assert!(
+        message(&body).starts_with("Signature not yet current: "),
+        "{body}"
+    );
 
     // A tampered session token.
     let sts = server.sts(id, secret, None);
@@ -124,9 +165,31 @@ async fn query_protocol_auth_failures() {
     let mut token = c.session_token().to_owned();
     let last = token.pop().unwrap();
     token.push(if last == 'A' { 'B' } else { 'A' });
-    let (status, body) = post(port, "sts", GCI, c.access_key_id(), c.secret_access_key(), t, None, Some(&token));
-    assert_eq!((status, code(&body)), (403, "InvalidClientTokenId"), "{body}");
-    let (status, body) = post(port, "sts", GCI, c.access_key_id(), c.secret_access_key(), t, None, Some(c.session_token()));
+    let (status, body) = post(
+        port,
+        "sts",
+        GCI,
+        c.access_key_id(),
+        c.secret_access_key(),
+        t,
+        None,
+        Some(&token),
+    );
+    assert_eq!(
+        (status, code(&body)),
+        (403, "InvalidClientTokenId"),
+        "{body}"
+    );
+    let (status, body) = post(
+        port,
+        "sts",
+        GCI,
+        c.access_key_id(),
+        c.secret_access_key(),
+        t,
+        None,
+        Some(c.session_token()),
+    );
     assert_eq!(status, 200, "{body}");
 
     // A disabled key stops working.

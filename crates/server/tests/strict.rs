@@ -11,7 +11,15 @@ use std::process::Command;
 async fn strict_mode_accounts_and_keys() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(binary())
-        .args(["account", "create", "--id", "333333333333", "--name", "prod", "--data-dir"])
+        .args([
+            "account",
+            "create",
+            "--id",
+            "333333333333",
+            "--name",
+            "prod",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -35,19 +43,37 @@ async fn strict_mode_accounts_and_keys() {
     assert!(!again.status.success());
 
     let server = Server::start_in(dir, &["--strict"]);
-    let me = server.sts(&key, &secret, None).get_caller_identity().send().await.unwrap();
+    let me = server
+        .sts(&key, &secret, None)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.arn(), Some("arn:aws:iam::333333333333:root"));
 
     // The root's secret is checked.
-    let e = server.sts(&key, "not-the-secret", None).get_caller_identity().send().await.unwrap_err();
+    let e = server
+        .sts(&key, "not-the-secret", None)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err_code(&e).0, "SignatureDoesNotMatch");
 
     // No implicit accounts from 12-digit keys.
-    let e = server.root_sts("111111111111").get_caller_identity().send().await.unwrap_err();
+    let e = server
+        .root_sts("111111111111")
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err_code(&e).0, "InvalidClientTokenId");
 
     // No reset.
-    assert_eq!(http(server.port, "POST", "/_rolegate/reset").map(|r| r.0), Some(403));
+    assert_eq!(
+        http(server.port, "POST", "/_rolegate/reset").map(|r| r.0),
+        Some(403)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -55,7 +81,10 @@ async fn development_reset_erases_everything() {
     let server = Server::start();
     let iam = server.root_iam("111111111111");
     iam.create_user().user_name("u1").send().await.unwrap();
-    assert_eq!(http(server.port, "POST", "/_rolegate/reset").map(|r| r.0), Some(200));
+    assert_eq!(
+        http(server.port, "POST", "/_rolegate/reset").map(|r| r.0),
+        Some(200)
+    );
     let e = iam.get_user().user_name("u1").send().await.unwrap_err();
     assert_eq!(err_code(&e).0, "NoSuchEntity");
 }

@@ -29,7 +29,10 @@ fn params(action: &str) -> Vec<(&str, &str)> {
         ("PolicyArn", "arn:aws:iam::111111111111:policy/policy1"),
         ("PolicyDocument", POLICY),
         ("AssumeRolePolicyDocument", TRUST),
-        ("PermissionsBoundary", "arn:aws:iam::111111111111:policy/policy1"),
+        (
+            "PermissionsBoundary",
+            "arn:aws:iam::111111111111:policy/policy1",
+        ),
         ("VersionId", "v1"),
         ("AccessKeyId", "AKIAIOSFODNN7EXAMPLE"),
         ("Status", "Inactive"),
@@ -86,8 +89,16 @@ fn every_routed_operation_is_authorized() {
             r.status == 403 && code == "AccessDenied"
         };
         if !fine {
-            failures.push(format!("{action}: {} {code} {}", r.status, crate::testing::field(&r.body, "Message").unwrap_or("")));
+            failures.push(format!(
+                "{action}: {} {code} {}",
+                r.status,
+                crate::testing::field(&r.body, "Message").unwrap_or("")
+            ));
         }
     }
-    assert!(failures.is_empty(), "operations not denied to a user without policies:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "operations not denied to a user without policies:\n{}",
+        failures.join("\n")
+    );
 }

@@ -92,7 +92,10 @@ impl<'a> Ctx<'a> {
         }
         let mut context = Authorizer::context(&self.snap, self.caller, &self.facts);
         extra(&mut context);
-        let policies = self.policies.as_ref().ok_or_else(ServiceError::service_failure)?;
+        let policies = self
+            .policies
+            .as_ref()
+            .ok_or_else(ServiceError::service_failure)?;
         Authorizer::check(
             &self.snap,
             self.caller,

@@ -50,7 +50,9 @@ impl Engine for RedbEngine {
     fn commit(&self, batch: Batch) -> Result<(), StoreError> {
         let tx = self.db.begin_write().map_err(StoreError::from_display)?;
         for (name, key, value) in &batch.ops {
-            let mut t = tx.open_table(table(name)).map_err(StoreError::from_display)?;
+            let mut t = tx
+                .open_table(table(name))
+                .map_err(StoreError::from_display)?;
             match value {
                 Some(v) => {
                     t.insert(key.as_str(), v.as_slice())

@@ -9,7 +9,7 @@ mod operator;
 mod values;
 
 pub(crate) use operator::{Family, Operator, SetOp};
-pub(crate) use values::{parse_date, Values};
+pub(crate) use values::Values;
 
 use crate::ast::ConditionBlock;
 use crate::context::{Context, ContextValue};

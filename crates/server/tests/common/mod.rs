@@ -101,7 +101,13 @@ impl Server {
     }
 
     pub fn iam(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_iam::Client {
-        let creds = aws_sdk_iam::config::Credentials::new(key, secret, token.map(str::to_owned), None, "test");
+        let creds = aws_sdk_iam::config::Credentials::new(
+            key,
+            secret,
+            token.map(str::to_owned),
+            None,
+            "test",
+        );
         let conf = aws_sdk_iam::Config::builder()
             .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
             .region(aws_sdk_iam::config::Region::new("us-east-1"))
@@ -112,7 +118,13 @@ impl Server {
     }
 
     pub fn sts(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_sts::Client {
-        let creds = aws_sdk_sts::config::Credentials::new(key, secret, token.map(str::to_owned), None, "test");
+        let creds = aws_sdk_sts::config::Credentials::new(
+            key,
+            secret,
+            token.map(str::to_owned),
+            None,
+            "test",
+        );
         let conf = aws_sdk_sts::Config::builder()
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(aws_sdk_sts::config::Region::new("us-east-1"))
@@ -153,5 +165,84 @@ where
             se.message().unwrap_or("").to_owned(),
         ),
         None => ("<no service error>".to_owned(), format!("{e:?}")),
+    }
+}
+
+/// A policy document as IAM returns it (URL-encoded; the Rust SDK does not decode it, unlike
+/// botocore, which un-quotes it), decoded to the text that was sent.
+pub fn decode_document(encoded: &str) -> String {
+    let bytes = encoded.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let pair =
+            (bytes[i] == b'%').then(|| (bytes.get(i + 1).copied(), bytes.get(i + 2).copied()));
+        match pair {
+            Some((Some(h), Some(l))) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap() * 16 + hex(l).unwrap()) as u8);
+                i += 3;
+            }
+            _ => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).expect("UTF-8 document")
+}
+
+/// A policy document of the given statements (comma-separated JSON objects).
+pub fn policy_doc(statements: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
+}
+
+/// An access key pair from a CreateAccessKey answer.
+pub struct Keys {
+    pub id: String,
+    pub secret: String,
+}
+
+/// Creates user `name` (with `iam`, usually an account's root) and an access key for it.
+pub async fn user_with_key(iam: &aws_sdk_iam::Client, name: &str) -> Keys {
+    iam.create_user().user_name(name).send().await.unwrap();
+    new_key(iam, name).await
+}
+
+/// A new access key for an existing user.
+pub async fn new_key(iam: &aws_sdk_iam::Client, name: &str) -> Keys {
+    let out = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let k = out.access_key().unwrap();
+    Keys {
+        id: k.access_key_id().to_owned(),
+        secret: k.secret_access_key().to_owned(),
+    }
+}
+
+/// Puts an inline policy of the given statements on a user.
+pub async fn allow_user(iam: &aws_sdk_iam::Client, user: &str, policy: &str, statements: &str) {
+    iam.put_user_policy()
+        .user_name(user)
+        .policy_name(policy)
+        .policy_document(policy_doc(statements))
+        .send()
+        .await
+        .unwrap();
+}
+
+impl Server {
+    /// The IAM client of a key pair.
+    pub fn iam_of(&self, k: &Keys) -> aws_sdk_iam::Client {
+        self.iam(&k.id, &k.secret, None)
+    }
+
+    /// The STS client of a key pair.
+    pub fn sts_of(&self, k: &Keys) -> aws_sdk_sts::Client {
+        self.sts(&k.id, &k.secret, None)
     }
 }

@@ -66,7 +66,12 @@ impl Xml {
     }
 
     /// A list: `<name><member>...</member>...</name>`.
-    pub fn members<T>(&mut self, name: &str, items: &[T], mut f: impl FnMut(&mut Xml, &T)) -> &mut Xml {
+    pub fn members<T>(
+        &mut self,
+        name: &str,
+        items: &[T],
+        mut f: impl FnMut(&mut Xml, &T),
+    ) -> &mut Xml {
         self.open(name);
         for item in items {
             self.open("member");

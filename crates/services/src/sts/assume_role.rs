@@ -62,18 +62,24 @@ fn read_input(ctx: &Ctx<'_>) -> Result<Input, ServiceError> {
             )
         })
         .collect();
-    let transitive: Vec<String> = p.list("TransitiveTagKeys").into_iter().map(str::to_owned).collect();
+    let transitive: Vec<String> = p
+        .list("TransitiveTagKeys")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let external_id = p.get("ExternalId").map(str::to_owned);
     let source_identity = p.get("SourceIdentity").map(str::to_owned);
 
     let mut shape = Shape::new();
     shape.length("roleArn", &role_arn, 20, 2048);
-    shape.length("roleSessionName", &session_name, 2, 64).pattern(
-        "roleSessionName",
-        &session_name,
-        name_chars(&session_name, ""),
-        "[\\w+=,.@-]*",
-    );
+    shape
+        .length("roleSessionName", &session_name, 2, 64)
+        .pattern(
+            "roleSessionName",
+            &session_name,
+            name_chars(&session_name, ""),
+            "[\\w+=,.@-]*",
+        );
     if let Some(d) = duration {
         shape.range("durationSeconds", d, 900, 43_200);
     }
@@ -165,7 +171,10 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
             ));
         }
     }
-    let source_identity = match (parent.as_ref().and_then(|p| p.source_identity.clone()), &input.source_identity) {
+    let source_identity = match (
+        parent.as_ref().and_then(|p| p.source_identity.clone()),
+        &input.source_identity,
+    ) {
         (Some(old), Some(new)) if old != *new => {
             ctx.no_permission_required();
             return Err(ServiceError::access_denied(
@@ -191,7 +200,12 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         None => ResourceGuard::Absent(ResourcePolicyKind::RoleTrust),
     };
     let role_tags: Vec<(String, String)> = role
-        .map(|r| r.tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect())
+        .map(|r| {
+            r.tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     let keys = |c: &mut rolegate_policy::Context| {
         c.insert("sts:RoleSessionName", &input.session_name);
@@ -220,7 +234,13 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         keys,
     )?;
     if !input.tags.is_empty() {
-        ctx.authorize_on("sts:TagSession", &input.role_arn, role_account.as_deref(), guard, keys)?;
+        ctx.authorize_on(
+            "sts:TagSession",
+            &input.role_arn,
+            role_account.as_deref(),
+            guard,
+            keys,
+        )?;
     }
     if input.source_identity.is_some() {
         ctx.authorize_on(
@@ -272,7 +292,9 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         return Err(ServiceError::new(
             400,
             "PackedPolicyTooLarge",
-            format!("Packed size of session tags and policies consumes {packed}% of allotted space."),
+            format!(
+                "Packed size of session tags and policies consumes {packed}% of allotted space."
+            ),
         ));
     }
 
@@ -299,16 +321,25 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     };
     let token = ctx.state.tokens.seal(&session);
     let mut x = Xml::new();
-    write_credentials(&mut x, &session.access_key_id, &session.secret, &token, session.expires);
+    write_credentials(
+        &mut x,
+        &session.access_key_id,
+        &session.secret,
+        &token,
+        session.expires,
+    );
     x.with("AssumedRoleUser", |x| {
-        x.elem("AssumedRoleId", &format!("{}:{}", role.id, input.session_name))
-            .elem(
-                "Arn",
-                &format!(
-                    "arn:aws:sts::{role_account}:assumed-role/{}/{}",
-                    role.name, input.session_name
-                ),
-            );
+        x.elem(
+            "AssumedRoleId",
+            &format!("{}:{}", role.id, input.session_name),
+        )
+        .elem(
+            "Arn",
+            &format!(
+                "arn:aws:sts::{role_account}:assumed-role/{}/{}",
+                role.name, input.session_name
+            ),
+        );
     });
     if input.policy.is_some() || !input.policy_arns.is_empty() || !tags.is_empty() {
         x.elem("PackedPolicySize", &packed.to_string());

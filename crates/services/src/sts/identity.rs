@@ -44,7 +44,9 @@ fn get_session_token(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let requested = int_param("durationSeconds", ctx.params.get("DurationSeconds"))?;
     let duration = match (&user, requested) {
         (_, Some(d)) => {
-            Shape::new().range("durationSeconds", d, 900, 129_600).check()?;
+            Shape::new()
+                .range("durationSeconds", d, 900, 129_600)
+                .check()?;
             // The root user's sessions are capped at one hour.
             if user.is_none() {
                 d.min(3600)
@@ -73,7 +75,13 @@ fn get_session_token(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     };
     let token = ctx.state.tokens.seal(&session);
     let mut x = Xml::new();
-    write_credentials(&mut x, &session.access_key_id, &session.secret, &token, session.expires);
+    write_credentials(
+        &mut x,
+        &session.access_key_id,
+        &session.secret,
+        &token,
+        session.expires,
+    );
     Ok(Some(x))
 }
 
@@ -81,7 +89,12 @@ fn get_access_key_info(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let key = ctx.params.required("AccessKeyId")?.to_owned();
     Shape::new()
         .length("accessKeyId", &key, 16, 128)
-        .pattern("accessKeyId", &key, key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "[\\w]*")
+        .pattern(
+            "accessKeyId",
+            &key,
+            key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "[\\w]*",
+        )
         .check()?;
     ctx.authorize("sts:GetAccessKeyInfo", "*", |_| {})?;
     let account = ctx

@@ -12,11 +12,16 @@ pub const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 pub type Handler = fn(&mut Ctx<'_>) -> Result<Option<Xml>, ServiceError>;
 
 pub fn operations() -> impl Iterator<Item = (&'static str, Handler)> {
-    [assume_role::OPS, identity::OPS].into_iter().flatten().copied()
+    [assume_role::OPS, identity::OPS]
+        .into_iter()
+        .flatten()
+        .copied()
 }
 
 pub fn find(action: &str) -> Option<Handler> {
-    operations().find(|(name, _)| *name == action).map(|(_, h)| h)
+    operations()
+        .find(|(name, _)| *name == action)
+        .map(|(_, h)| h)
 }
 
 /// Writes a `Credentials` element.
