@@ -222,3 +222,99 @@ fn missing_and_malformed_authentication() {
     s.read_to_string(&mut out).unwrap();
     assert_eq!(code(&out), "IncompleteSignature", "{out}");
 }
+
+/// A session token past its expiry: sealed here with the server's own master key (read from
+/// its data directory), as the server itself would have sealed it an hour earlier.
+#[test]
+fn expired_session_token() {
+    use rolegate_core::crypto::MasterKey;
+    use rolegate_core::session::{Session, SessionKind, TokenSealer};
+    let server = Server::start();
+    let master = MasterKey::load_or_create(&server.dir.path().join("master.key")).unwrap();
+    let t = now();
+    let session = Session {
+        account: "111111111111".into(),
+        kind: SessionKind::UserToken { user: None },
+        access_key_id: "ASIAEXPIREDKEY000000".into(),
+        secret: "expired-secret".into(),
+        issued: t as i64 - 7200,
+        expires: t as i64 - 3600,
+        policy: None,
+        policy_arns: vec![],
+        tags: vec![],
+        transitive_tag_keys: vec![],
+        source_identity: None,
+        chain_depth: 0,
+        mfa: false,
+    };
+    let token = TokenSealer::new(&master).seal(&session);
+    let (status, body) = post(
+        server.port,
+        "sts",
+        GCI,
+        "ASIAEXPIREDKEY000000",
+        "expired-secret",
+        t,
+        None,
+        Some(&token),
+    );
+    assert_eq!((status, code(&body)), (403, "ExpiredToken"), "{body}");
+    assert_eq!(
+        message(&body),
+        "The security token included in the request is expired"
+    );
+}
+
+#[test]
+fn iam_must_be_signed_for_us_east_1() {
+    let server = Server::start();
+    let t = now();
+    let body = "Action=ListUsers&Version=2010-05-08";
+    // Sign for IAM in another region by hand.
+    let host = format!("127.0.0.1:{}", server.port);
+    let amz_date = Timestamp::from_unix(t as i64).to_amz();
+    let headers: Vec<(&str, &str)> = vec![
+        ("host", &host),
+        (
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ),
+        ("x-amz-date", &amz_date),
+    ];
+    let req = Request {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        payload: Payload::Bytes(body.as_bytes()),
+    };
+    let params = SigningParams {
+        access_key_id: "111111111111",
+        secret_access_key: "x",
+        region: "eu-west-1",
+        service: "iam",
+        time: Timestamp::from_unix(t as i64),
+    };
+    let signed = sign(&req, &params).unwrap();
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let mut raw = format!(
+        "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\nAuthorization: {}\r\n",
+        body.len(),
+        signed.authorization
+    );
+    for (k, v) in &headers {
+        raw.push_str(&format!("{k}: {v}\r\n"));
+    }
+    raw.push_str("\r\n");
+    raw.push_str(body);
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert_eq!(code(&out), "SignatureDoesNotMatch", "{out}");
+    assert!(
+        message(&out).starts_with(
+            "Credential should be scoped to a valid region, not &apos;eu-west-1&apos;"
+        ),
+        "{out}"
+    );
+}
