@@ -9,6 +9,7 @@ pub mod clock;
 pub mod crypto;
 pub mod doc;
 pub mod ids;
+pub mod kms;
 pub mod managed;
 pub mod model;
 pub mod session;

@@ -177,6 +177,13 @@ pub struct Account {
     pub policies: BTreeMap<String, ManagedPolicy>,
     #[serde(default)]
     pub instance_profiles: BTreeMap<String, InstanceProfile>,
+    /// KMS keys, by key id.
+    #[serde(default)]
+    pub kms_keys: BTreeMap<String, crate::kms::KmsKey>,
+    /// KMS aliases: alias ARN (`arn:aws:kms:<region>:<account>:alias/<name>`, aliases being
+    /// regional) to the id of the key it points at.
+    #[serde(default)]
+    pub kms_aliases: BTreeMap<String, String>,
 }
 
 impl Account {
@@ -192,6 +199,8 @@ impl Account {
             roles: BTreeMap::new(),
             policies: BTreeMap::new(),
             instance_profiles: BTreeMap::new(),
+            kms_keys: BTreeMap::new(),
+            kms_aliases: BTreeMap::new(),
         }
     }
 

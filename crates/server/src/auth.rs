@@ -77,6 +77,12 @@ pub fn authenticate(
     protocol: Protocol,
 ) -> Result<Authenticated, ServiceError> {
     let parsed = parse(req).map_err(|e| sigv4_error(&e, protocol))?;
+    // IAM is a global service signed for us-east-1 only.
+    if parsed.scope().service == "iam" {
+        parsed
+            .check_region(|r| r == "us-east-1", Some("us-east-1"))
+            .map_err(|e| sigv4_error(&e, protocol))?;
+    }
     let scope = parsed.scope().clone();
     let key = parsed.access_key_id();
     let ts = Timestamp::from_unix(now);

@@ -5,7 +5,7 @@ use crate::ctx::{Ctx, State};
 use crate::error::ServiceError;
 use crate::protocol::xml::{error, response};
 use crate::protocol::Params;
-use crate::{iam, sts};
+use crate::{iam, kms, sts};
 use rolegate_core::authorizer::RequestFacts;
 use rolegate_core::session::SessionKind;
 use rolegate_core::Caller;
@@ -40,7 +40,11 @@ pub fn error_response(service: QueryService, e: &ServiceError, request_id: &str)
 
 /// GetSessionToken credentials may call only AssumeRole and GetCallerIdentity in STS, and
 /// nothing in IAM unless MFA was used.
-fn session_token_limits(caller: &Caller, service: QueryService, action: &str) -> Result<(), ServiceError> {
+fn session_token_limits(
+    caller: &Caller,
+    service: QueryService,
+    action: &str,
+) -> Result<(), ServiceError> {
     let Some(s) = caller.session() else {
         return Ok(());
     };
@@ -53,11 +57,9 @@ fn session_token_limits(caller: &Caller, service: QueryService, action: &str) ->
             "InvalidClientTokenId",
             "The security token included in the request is invalid",
         )),
-        QueryService::Sts if !matches!(action, "AssumeRole" | "GetCallerIdentity") => {
-            Err(ServiceError::access_denied(format!(
-                "Cannot call {action} with session credentials"
-            )))
-        }
+        QueryService::Sts if !matches!(action, "AssumeRole" | "GetCallerIdentity") => Err(
+            ServiceError::access_denied(format!("Cannot call {action} with session credentials")),
+        ),
         _ => Ok(()),
     }
 }
@@ -72,7 +74,11 @@ pub fn query(
     request_id: &str,
 ) -> QueryResponse {
     let Some(action) = params.action() else {
-        return error_response(service, &ServiceError::missing_parameter("Action"), request_id);
+        return error_response(
+            service,
+            &ServiceError::missing_parameter("Action"),
+            request_id,
+        );
     };
     let handler = match service {
         QueryService::Iam => iam::find(action),
@@ -103,5 +109,85 @@ pub fn query(
             body: response(action, service.namespace(), result.as_ref(), request_id),
         },
         Err(e) => error_response(service, &e, request_id),
+    }
+}
+
+/// The awsJson services, routed by the `X-Amz-Target` prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonService {
+    Kms,
+}
+
+impl JsonService {
+    /// The `X-Amz-Target` prefix before `.Operation`.
+    pub fn target_prefix(self) -> &'static str {
+        match self {
+            JsonService::Kms => kms::TARGET_PREFIX,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            JsonService::Kms => crate::protocol::json::CONTENT_TYPE_1_1,
+        }
+    }
+}
+
+/// An awsJson answer: status, JSON body and its content type.
+pub struct JsonResponse {
+    pub status: u16,
+    pub body: String,
+    pub content_type: &'static str,
+}
+
+/// An error in the service's own terms (KMS says AccessDeniedException, with status 400).
+pub fn json_error_response(service: JsonService, e: &ServiceError) -> JsonResponse {
+    let e = match service {
+        JsonService::Kms => kms::map_error(e.clone()),
+    };
+    JsonResponse {
+        status: e.status,
+        body: crate::protocol::json::error_body(&e),
+        content_type: service.content_type(),
+    }
+}
+
+/// Runs one awsJson request by an authenticated caller. `target` is the `X-Amz-Target` header.
+pub fn json(
+    state: &State,
+    service: JsonService,
+    caller: &Caller,
+    facts: RequestFacts<'_>,
+    target: Option<&str>,
+    body: &[u8],
+    request_id: &str,
+) -> JsonResponse {
+    let operation = target
+        .and_then(|t| t.strip_prefix(service.target_prefix()))
+        .and_then(|t| t.strip_prefix('.'));
+    let handler = match service {
+        JsonService::Kms => operation.and_then(kms::find),
+    };
+    let Some(handler) = handler else {
+        let e = ServiceError::new(400, "UnknownOperationException", "");
+        return json_error_response(service, &e);
+    };
+    let input = match crate::protocol::json::JsonInput::parse(body) {
+        Ok(i) => i,
+        Err(e) => return json_error_response(service, &e),
+    };
+    let params = Params::default();
+    let mut ctx = Ctx::new(state, caller, facts, &params, request_id);
+    match handler(&mut ctx, &input) {
+        // A handler that answered without asking the authorizer is a bug: refuse to answer.
+        Ok(_) if !ctx.was_authorized() => {
+            json_error_response(service, &ServiceError::service_failure())
+        }
+        Ok(result) => JsonResponse {
+            status: 200,
+            body: result.to_string(),
+            content_type: service.content_type(),
+        },
+        Err(e) => json_error_response(service, &e),
     }
 }

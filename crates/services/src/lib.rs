@@ -5,14 +5,15 @@
 //! evaluate policies themselves, and the dispatcher refuses to answer for a handler that did
 //! not pass the authorizer (see `dispatch`).
 
+#[cfg(test)]
+mod authorizer_coverage;
 pub mod ctx;
 pub mod dispatch;
 pub mod error;
 pub mod iam;
+pub mod kms;
 pub mod protocol;
 pub mod sts;
-#[cfg(test)]
-mod authorizer_coverage;
 #[cfg(test)]
 pub mod testing;
 pub mod validate;

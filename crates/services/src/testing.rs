@@ -61,7 +61,12 @@ impl Harness {
         }
     }
 
-    pub fn call(&self, service: QueryService, caller: &Caller, params: &[(&str, &str)]) -> QueryResponse {
+    pub fn call(
+        &self,
+        service: QueryService,
+        caller: &Caller,
+        params: &[(&str, &str)],
+    ) -> QueryResponse {
         let params = Params::from_pairs(
             params
                 .iter()
@@ -74,7 +79,14 @@ impl Harness {
             region: "us-east-1",
             now: NOW,
         };
-        query(&self.state, service, caller, facts, &params, "test-request-id")
+        query(
+            &self.state,
+            service,
+            caller,
+            facts,
+            &params,
+            "test-request-id",
+        )
     }
 
     pub fn iam(&self, caller: &Caller, params: &[(&str, &str)]) -> QueryResponse {
@@ -113,4 +125,74 @@ pub fn fields<'a>(body: &'a str, name: &str) -> Vec<&'a str> {
         rest = &after[e + close.len()..];
     }
     out
+}
+
+/// An awsJson answer with its body parsed.
+#[derive(Debug)]
+pub struct JsonReply {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl JsonReply {
+    /// The error code (`__type`), empty on success.
+    pub fn code(&self) -> &str {
+        self.body["__type"].as_str().unwrap_or("")
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or("")
+    }
+
+    /// A string member of the output.
+    pub fn str(&self, member: &str) -> &str {
+        self.body[member].as_str().unwrap_or("")
+    }
+}
+
+impl Harness {
+    /// A KMS call (`TrentService.<operation>`) in us-east-1.
+    pub fn kms(&self, caller: &Caller, operation: &str, input: serde_json::Value) -> JsonReply {
+        self.kms_in("us-east-1", caller, operation, input)
+    }
+
+    pub fn kms_in(
+        &self,
+        region: &str,
+        caller: &Caller,
+        operation: &str,
+        input: serde_json::Value,
+    ) -> JsonReply {
+        self.kms_at(region, NOW, caller, operation, input)
+    }
+
+    /// A KMS call at another time (key deletion dates).
+    pub fn kms_at(
+        &self,
+        region: &str,
+        now: i64,
+        caller: &Caller,
+        operation: &str,
+        input: serde_json::Value,
+    ) -> JsonReply {
+        let facts = RequestFacts {
+            source_ip: "127.0.0.1",
+            secure_transport: false,
+            region,
+            now,
+        };
+        let r = crate::dispatch::json(
+            &self.state,
+            crate::dispatch::JsonService::Kms,
+            caller,
+            facts,
+            Some(&format!("TrentService.{operation}")),
+            input.to_string().as_bytes(),
+            "test-request-id",
+        );
+        JsonReply {
+            status: r.status,
+            body: serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null),
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! Wire protocols: awsQuery (form in, XML out) for IAM and STS.
+//! Wire protocols: awsQuery (form in, XML out) for IAM and STS; awsJson for KMS.
 
+pub mod json;
 pub mod query;
 pub mod xml;
 
