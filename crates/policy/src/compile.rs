@@ -6,9 +6,12 @@ use crate::ast::{ActionSpec, Effect, Policy, ResourceSpec, Statement};
 use crate::condition::{compile_block, Condition};
 use crate::context::Context;
 use crate::pattern::Pattern;
+use crate::prepared::Prepared;
 use crate::principal::Principal;
 use crate::principal::{best_grant, not_principal_applies, Grant, PrincipalEntry};
 use std::collections::HashMap;
+
+const EMPTY: Context = Context::empty();
 use std::sync::Arc;
 
 /// A policy ready for evaluation. Cloning is cheap (shared).
@@ -20,8 +23,8 @@ struct Inner {
     name: Option<String>,
     policy: Policy,
     statements: Vec<CStatement>,
-    /// Statements whose actions name this (lowercased) service prefix.
-    by_service: HashMap<Box<str>, Vec<u32>>,
+    /// Statements whose actions name a (lowercased) service prefix, sorted by service.
+    by_service: Vec<(Box<str>, Vec<u32>)>,
     /// Statements that may apply to any service: `*` actions and NotAction.
     any_service: Vec<u32>,
 }
@@ -98,6 +101,8 @@ impl CompiledPolicy {
                 _ => any_service.push(i),
             }
         }
+        let mut by_service: Vec<(Box<str>, Vec<u32>)> = by_service.into_iter().collect();
+        by_service.sort_by(|a, b| a.0.cmp(&b.0));
         CompiledPolicy(Arc::new(Inner {
             name: None,
             policy: policy.clone(),
@@ -126,17 +131,15 @@ impl CompiledPolicy {
         self.0.statements.get(i as usize)
     }
 
-    /// The statements that can apply to `action`, in document order, without allocating.
-    pub(crate) fn candidates<'a>(&'a self, action: &str) -> Candidates<'a> {
-        let service = action.split_once(':').map_or(action, |(s, _)| s);
-        let specific: &[u32] = if service.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.0
-                .by_service
-                .get(service.to_ascii_lowercase().as_str())
-                .map_or(&[], Vec::as_slice)
-        } else {
-            self.0.by_service.get(service).map_or(&[], Vec::as_slice)
-        };
+    /// The statements that can apply to the request's action, in document order, without
+    /// allocating.
+    pub(crate) fn candidates<'a>(&'a self, req: &Prepared<'_>) -> Candidates<'a> {
+        let service = req.split.map_or(req.action, |(s, _)| s);
+        let specific = self
+            .0
+            .by_service
+            .binary_search_by(|(k, _)| (**k).cmp(service))
+            .map_or(&[][..], |i| self.0.by_service[i].1.as_slice());
         Candidates {
             a: specific,
             b: &self.0.any_service,
@@ -166,15 +169,18 @@ impl Iterator for Candidates<'_> {
     }
 }
 
+/// Action names compare case-insensitively: patterns are lowercased here, requests once per
+/// decision (`Prepared`), and both then compare as plain text.
 fn compile_action(text: &str) -> ActionPattern {
-    match text.split_once(':') {
+    let lower = text.to_lowercase();
+    match lower.split_once(':') {
         Some((svc, name)) if !svc.contains(['*', '?']) => ActionPattern {
-            service: Some(svc.to_ascii_lowercase().into_boxed_str()),
-            name: Pattern::new(name, true, false, true),
+            service: Some(svc.into()),
+            name: Pattern::new(name, true, false, false),
         },
         _ => ActionPattern {
             service: None,
-            name: Pattern::new(text, true, false, true),
+            name: Pattern::new(&lower, true, false, false),
         },
     }
 }
@@ -218,17 +224,20 @@ fn compile_statement(s: &Statement, variables: bool) -> CStatement {
 }
 
 impl CStatement {
-    pub(crate) fn matches_action(&self, action: &str) -> bool {
-        let ctx = Context::new();
-        let hit = |pats: &[ActionPattern]| pats.iter().any(|p| p.matches(action, &ctx));
+    pub(crate) fn matches_action(&self, req: &Prepared<'_>) -> bool {
+        let hit = |pats: &[ActionPattern]| pats.iter().any(|p| p.matches(req));
         match &self.actions {
             ActionMatch::Action(p) => hit(p),
             ActionMatch::NotAction(p) => !hit(p),
         }
     }
 
-    pub(crate) fn matches_resource(&self, resource: &str, ctx: &Context) -> bool {
-        let hit = |pats: &[ArnPattern]| pats.iter().any(|p| p.matches(resource, ctx) == Some(true));
+    pub(crate) fn matches_resource(&self, req: &Prepared<'_>, ctx: &Context) -> bool {
+        let hit = |pats: &[ArnPattern]| {
+            pats.iter().any(|p| {
+                p.matches_prepared(req.resource, req.resource_parts.as_ref(), ctx) == Some(true)
+            })
+        };
         match &self.resources {
             ResourceMatch::Implied => true,
             ResourceMatch::Resource(p) => hit(p),
@@ -255,15 +264,15 @@ impl CStatement {
 }
 
 impl ActionPattern {
-    fn matches(&self, action: &str, ctx: &Context) -> bool {
-        match &self.service {
-            None => self.name.matches(action, ctx) == Some(true),
-            Some(svc) => match action.split_once(':') {
-                Some((s, name)) => {
-                    s.eq_ignore_ascii_case(svc) && self.name.matches(name, ctx) == Some(true)
-                }
-                None => false,
-            },
+    fn matches(&self, req: &Prepared<'_>) -> bool {
+        // Action patterns never hold variables, so no context is consulted.
+        let ctx = EMPTY;
+        match (&self.service, req.split) {
+            (None, _) => self.name.matches(req.action, &ctx) == Some(true),
+            (Some(svc), Some((s, name))) => {
+                **svc == *s && self.name.matches(name, &ctx) == Some(true)
+            }
+            (Some(_), None) => false,
         }
     }
 }

@@ -23,15 +23,47 @@ impl ContextValue {
     }
 }
 
+/// A request value read as the typed operators read it, once, when it is set (a decision
+/// may test the same key in many statements).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Typed {
+    pub(crate) date: Option<i64>,
+    pub(crate) number: Option<f64>,
+    pub(crate) ip: Option<std::net::IpAddr>,
+}
+
+impl Typed {
+    fn of(v: &str) -> Typed {
+        Typed {
+            date: crate::condition::parse_date(v),
+            number: crate::condition::parse_number(v),
+            ip: v.trim().parse().ok(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Entry {
+    key: String,
+    value: ContextValue,
+    typed: Vec<Typed>,
+}
+
 /// The request context: sorted by lowercased key for binary search.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Context {
-    entries: Vec<(String, ContextValue)>,
+    entries: Vec<Entry>,
 }
 
 impl Context {
     pub fn new() -> Context {
         Context::default()
+    }
+
+    pub(crate) const fn empty() -> Context {
+        Context {
+            entries: Vec::new(),
+        }
     }
 
     /// The keys every signed request carries about its principal: aws:PrincipalArn,
@@ -95,15 +127,20 @@ impl Context {
 
     pub fn set(&mut self, key: &str, value: ContextValue) {
         let key = key.to_lowercase();
-        match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
-            Ok(i) => self.entries[i].1 = value,
-            Err(i) => self.entries.insert(i, (key, value)),
+        let typed = value.values().iter().map(|v| Typed::of(v)).collect();
+        let entry = Entry { key, value, typed };
+        match self
+            .entries
+            .binary_search_by(|e| e.key.as_str().cmp(&entry.key))
+        {
+            Ok(i) => self.entries[i] = entry,
+            Err(i) => self.entries.insert(i, entry),
         }
     }
 
     pub fn remove(&mut self, key: &str) {
         let key = key.to_lowercase();
-        if let Ok(i) = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+        if let Ok(i) = self.entries.binary_search_by(|e| e.key.as_str().cmp(&key)) {
             self.entries.remove(i);
         }
     }
@@ -119,10 +156,15 @@ impl Context {
 
     /// Looks up a key that is already lowercased (compiled policies hold them so).
     pub(crate) fn get_lower(&self, key: &str) -> Option<&ContextValue> {
+        self.get_typed(key).map(|(v, _)| v)
+    }
+
+    /// A value with its typed readings (one per value).
+    pub(crate) fn get_typed(&self, key: &str) -> Option<(&ContextValue, &[Typed])> {
         self.entries
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .binary_search_by(|e| e.key.as_str().cmp(key))
             .ok()
-            .map(|i| &self.entries[i].1)
+            .map(|i| (&self.entries[i].value, self.entries[i].typed.as_slice()))
     }
 
     /// The value of a single-valued key, for policy variables (a multivalued key is not one).
@@ -134,6 +176,6 @@ impl Context {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+        self.entries.iter().map(|e| (e.key.as_str(), &e.value))
     }
 }

@@ -9,6 +9,7 @@
 use crate::ast::Effect;
 use crate::compile::{CompiledPolicy, Miss};
 use crate::context::Context;
+use crate::prepared::{ActionBuf, Prepared};
 use crate::principal::{Grant, Principal, PrincipalKind};
 
 /// One request to decide. `action` is `service:Action`; `resource` the ARN (or `*`).
@@ -168,17 +169,18 @@ struct Scan {
 fn scan<T: Trace>(
     policy: &CompiledPolicy,
     req: &Request<'_>,
+    prep: &Prepared<'_>,
     policy_type: PolicyType,
     level: usize,
     index: usize,
     trace: &mut T,
 ) -> Scan {
     let mut out = Scan::default();
-    for i in policy.candidates(req.action) {
+    for i in policy.candidates(prep) {
         let Some(st) = policy.statement(i) else {
             continue;
         };
-        if !st.matches_action(req.action) {
+        if !st.matches_action(prep) {
             continue;
         }
         let at = StatementRef {
@@ -187,7 +189,7 @@ fn scan<T: Trace>(
             policy: index as u16,
             statement: i,
         };
-        if !st.matches_resource(req.resource, req.context) {
+        if !st.matches_resource(prep, req.context) {
             trace.miss(policy, at, Miss::Resource);
             continue;
         }
@@ -240,13 +242,14 @@ impl Side {
 fn scan_all<T: Trace>(
     policies: &[CompiledPolicy],
     req: &Request<'_>,
+    prep: &Prepared<'_>,
     policy_type: PolicyType,
     level: usize,
     trace: &mut T,
 ) -> Side {
     let mut side = Side::default();
     for (i, p) in policies.iter().enumerate() {
-        side.absorb(scan(p, req, policy_type, level, i, trace));
+        side.absorb(scan(p, req, prep, policy_type, level, i, trace));
         if side.deny.is_some() && !T::ALL {
             break;
         }
@@ -258,13 +261,14 @@ fn scan_all<T: Trace>(
 fn scan_levels<T: Trace>(
     levels: &[Vec<CompiledPolicy>],
     req: &Request<'_>,
+    prep: &Prepared<'_>,
     policy_type: PolicyType,
     trace: &mut T,
 ) -> (Option<StatementRef>, bool) {
     let mut deny = None;
     let mut all_allow = true;
     for (lvl, policies) in levels.iter().enumerate() {
-        let side = scan_all(policies, req, policy_type, lvl, trace);
+        let side = scan_all(policies, req, prep, policy_type, lvl, trace);
         deny = deny.or(side.deny);
         all_allow &= side.allow.is_some();
         if deny.is_some() && !T::ALL {
@@ -294,6 +298,9 @@ fn verdict(
 
 pub(crate) fn decide<T: Trace>(req: &Request<'_>, set: &PolicySet<'_>, trace: &mut T) -> Decision {
     use DecisionKind::{Allow, ExplicitDeny, ImplicitDeny};
+    let mut buf = ActionBuf::new();
+    let prepared = Prepared::new(req.action, req.resource, &mut buf);
+    let prep = &prepared;
     let p = req.principal;
     let has_account = matches!(
         p.kind,
@@ -330,20 +337,20 @@ pub(crate) fn decide<T: Trace>(req: &Request<'_>, set: &PolicySet<'_>, trace: &m
         };
     }
     let (scp_deny, scp_allow) = if has_account {
-        scan_levels(set.scps, req, PolicyType::Scp, trace)
+        scan_levels(set.scps, req, prep, PolicyType::Scp, trace)
     } else {
         (None, true)
     };
     stop_on_deny!(scp_deny);
     let (rcp_deny, rcp_allow) = if p.kind != PrincipalKind::Service {
-        scan_levels(set.rcps, req, PolicyType::Rcp, trace)
+        scan_levels(set.rcps, req, prep, PolicyType::Rcp, trace)
     } else {
         (None, true)
     };
     stop_on_deny!(rcp_deny);
     let resource = match set.resource {
         Some(policy) => {
-            let s = scan(policy, req, resource_type, 0, 0, trace);
+            let s = scan(policy, req, prep, resource_type, 0, 0, trace);
             Side {
                 deny: s.deny,
                 allow: s.allow,
@@ -353,14 +360,14 @@ pub(crate) fn decide<T: Trace>(req: &Request<'_>, set: &PolicySet<'_>, trace: &m
     };
     stop_on_deny!(resource.deny);
     let (identity, boundary, session) = if has_account {
-        let identity = scan_all(set.identity, req, PolicyType::Identity, 0, trace);
+        let identity = scan_all(set.identity, req, prep, PolicyType::Identity, 0, trace);
         stop_on_deny!(identity.deny);
         let boundary = set
             .boundary
-            .map(|b| scan(b, req, PolicyType::Boundary, 0, 0, trace));
+            .map(|b| scan(b, req, prep, PolicyType::Boundary, 0, 0, trace));
         stop_on_deny!(boundary.as_ref().and_then(|b| b.deny));
         let session = if is_session {
-            scan_all(set.session, req, PolicyType::Session, 0, trace)
+            scan_all(set.session, req, prep, PolicyType::Session, 0, trace)
         } else {
             Side::default()
         };

@@ -22,6 +22,7 @@ mod evaluate;
 mod explain;
 mod json;
 mod pattern;
+mod prepared;
 mod principal;
 mod validate;
 

@@ -23,6 +23,31 @@ pub(crate) enum Token {
 pub(crate) struct Pattern {
     tokens: Vec<Token>,
     ignore_case: bool,
+    /// The common shapes, answered without the general matcher.
+    fast: Fast,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Fast {
+    Literal(Box<str>),
+    Prefix(Box<str>),
+    Suffix(Box<str>),
+    Any,
+    General,
+}
+
+impl Fast {
+    fn of(tokens: &[Token], ignore_case: bool) -> Fast {
+        match tokens {
+            [Token::Star] => Fast::Any,
+            _ if ignore_case => Fast::General,
+            [] => Fast::Literal("".into()),
+            [Token::Lit(l)] => Fast::Literal(l.clone()),
+            [Token::Lit(l), Token::Star] => Fast::Prefix(l.clone()),
+            [Token::Star, Token::Lit(l)] => Fast::Suffix(l.clone()),
+            _ => Fast::General,
+        }
+    }
 }
 
 /// Upper bound of tokens resolved on the stack; longer patterns fall back to the heap.
@@ -38,14 +63,12 @@ enum Seg<'a> {
 impl Pattern {
     /// Compiles `text`. `wildcards` enables `*`/`?`; `variables` enables `${...}`.
     pub(crate) fn new(text: &str, wildcards: bool, variables: bool, ignore_case: bool) -> Pattern {
-        Pattern {
-            tokens: tokenize(text, wildcards, variables),
-            ignore_case,
-        }
+        Pattern::from_tokens(tokenize(text, wildcards, variables), ignore_case)
     }
 
     pub(crate) fn from_tokens(tokens: Vec<Token>, ignore_case: bool) -> Pattern {
         Pattern {
+            fast: Fast::of(&tokens, ignore_case),
             tokens,
             ignore_case,
         }
@@ -63,6 +86,13 @@ impl Pattern {
     /// Matches `text`. `None` when a variable has no value and no default: AWS then treats the
     /// comparison as not matching (and its negation as matching).
     pub(crate) fn matches(&self, text: &str, ctx: &Context) -> Option<bool> {
+        match &self.fast {
+            Fast::Literal(l) => return Some(**l == *text),
+            Fast::Prefix(p) => return Some(text.starts_with(&**p)),
+            Fast::Suffix(p) => return Some(text.ends_with(&**p)),
+            Fast::Any => return Some(true),
+            Fast::General => {}
+        }
         if let Some(lit) = self.literal() {
             return Some(eq_str(lit, text, self.ignore_case));
         }
@@ -71,15 +101,29 @@ impl Pattern {
             for (slot, tok) in segs.iter_mut().zip(&self.tokens) {
                 *slot = resolve(tok, ctx)?;
             }
-            Some(glob(&segs[..self.tokens.len()], text, self.ignore_case))
+            Some(glob_any(&segs[..self.tokens.len()], text, self.ignore_case))
         } else {
             let segs = self
                 .tokens
                 .iter()
                 .map(|t| resolve(t, ctx))
                 .collect::<Option<Vec<_>>>()?;
-            Some(glob(&segs, text, self.ignore_case))
+            Some(glob_any(&segs, text, self.ignore_case))
         }
+    }
+}
+
+/// Bytes when everything is ASCII and case matters (the usual case), characters otherwise.
+fn glob_any(segs: &[Seg<'_>], text: &str, ignore_case: bool) -> bool {
+    let ascii = text.is_ascii()
+        && segs.iter().all(|s| match s {
+            Seg::Lit(l) => l.is_ascii(),
+            _ => true,
+        });
+    if ascii && !ignore_case {
+        glob_bytes(segs, text.as_bytes())
+    } else {
+        glob(segs, text, ignore_case)
     }
 }
 
@@ -207,6 +251,68 @@ fn glob(segs: &[Seg<'_>], text: &str, ignore_case: bool) -> bool {
                 None => return false,
             },
             None => return false,
+        }
+    }
+}
+
+enum ByteUnit {
+    Byte(u8),
+    Star,
+    One,
+    End,
+}
+
+/// The same matcher over bytes, for ASCII patterns (variables resolved) and ASCII texts.
+fn glob_bytes(tokens: &[Seg<'_>], text: &[u8]) -> bool {
+    // A position is (token index, byte offset inside a literal token).
+    let unit = |mut tok: usize, mut off: usize| -> (ByteUnit, usize, usize) {
+        loop {
+            match tokens.get(tok) {
+                None => return (ByteUnit::End, tok, 0),
+                Some(Seg::Star) => return (ByteUnit::Star, tok + 1, 0),
+                Some(Seg::One) => return (ByteUnit::One, tok + 1, 0),
+                Some(Seg::Lit(l)) => match l.as_bytes().get(off) {
+                    Some(&b) => return (ByteUnit::Byte(b), tok, off + 1),
+                    None => {
+                        tok += 1;
+                        off = 0;
+                    }
+                },
+            }
+        }
+    };
+    let (mut tok, mut off, mut t) = (0usize, 0usize, 0usize);
+    let mut backtrack: Option<(usize, usize)> = None;
+    loop {
+        let (u, ntok, noff) = unit(tok, off);
+        match (u, text.get(t)) {
+            (ByteUnit::Star, _) => {
+                // A trailing star matches whatever is left.
+                if ntok >= tokens.len() {
+                    return true;
+                }
+                backtrack = Some((ntok, t));
+                (tok, off) = (ntok, 0);
+                continue;
+            }
+            (ByteUnit::Byte(b), Some(&c)) if b == c => {
+                (tok, off, t) = (ntok, noff, t + 1);
+                continue;
+            }
+            (ByteUnit::One, Some(_)) => {
+                (tok, off, t) = (ntok, noff, t + 1);
+                continue;
+            }
+            (ByteUnit::End, None) => return true,
+            _ => {}
+        }
+        // Mismatch: let the last star swallow one more byte, if there is one.
+        match backtrack {
+            Some((btok, bt)) if bt < text.len() => {
+                backtrack = Some((btok, bt + 1));
+                (tok, off, t) = (btok, 0, bt + 1);
+            }
+            _ => return false,
         }
     }
 }

@@ -9,10 +9,10 @@ mod operator;
 mod values;
 
 pub(crate) use operator::{Family, Operator, SetOp};
-pub(crate) use values::Values;
+pub(crate) use values::{parse_date, parse_number, Values};
 
 use crate::ast::ConditionBlock;
-use crate::context::{Context, ContextValue};
+use crate::context::{Context, ContextValue, Typed};
 
 /// One operator applied to one key with its values (a condition block is a list of these, ANDed).
 #[derive(Clone, Debug)]
@@ -52,38 +52,38 @@ impl Condition {
         let Some(op) = self.operator else {
             return false;
         };
-        let found = ctx.get_lower(&self.key);
+        let found = ctx.get_typed(&self.key);
         if op.family == Family::Null {
-            return self.values.null_matches(found.is_none_or(is_empty));
+            return self
+                .values
+                .null_matches(found.is_none_or(|(v, _)| is_empty(v)));
         }
-        let Some(value) = found else {
+        let Some((value, typed)) = found else {
             return match op.set {
                 SetOp::ForAllValues => true,
                 SetOp::ForAnyValue => false,
                 SetOp::None => op.if_exists || op.negated,
             };
         };
-        let request_values = value.values();
+        let mut request_values = value.values().iter().zip(typed);
         match op.set {
             // "true if every request value matches at least one policy value"; an empty set
             // (no value, or a lone empty string) is vacuously true.
             SetOp::ForAllValues => request_values
-                .iter()
-                .filter(|v| !v.is_empty())
-                .all(|v| self.one(op, v, ctx)),
+                .filter(|(v, _)| !v.is_empty())
+                .all(|(v, t)| self.one(op, v, t, ctx)),
             SetOp::ForAnyValue => request_values
-                .iter()
-                .filter(|v| !v.is_empty())
-                .any(|v| self.one(op, v, ctx)),
+                .filter(|(v, _)| !v.is_empty())
+                .any(|(v, t)| self.one(op, v, t, ctx)),
             // A plain operator on a multivalued key: true if any value satisfies it (a
             // single-valued key behaves as a one-element set).
-            SetOp::None => request_values.iter().any(|v| self.one(op, v, ctx)),
+            SetOp::None => request_values.any(|(v, t)| self.one(op, v, t, ctx)),
         }
     }
 
     /// One request value against all policy values: OR for positive operators, NOR for negated.
-    fn one(&self, op: Operator, value: &str, ctx: &Context) -> bool {
-        self.values.any_matches(op, value, ctx) != op.negated
+    fn one(&self, op: Operator, value: &str, typed: &Typed, ctx: &Context) -> bool {
+        self.values.any_matches(op, value, typed, ctx) != op.negated
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::operator::{Family, Operator};
 use crate::arn::ArnPattern;
-use crate::context::Context;
+use crate::context::{Context, Typed};
 use crate::pattern::Pattern;
 use base64::Engine;
 use ipnet::IpNet;
@@ -72,13 +72,19 @@ impl Values {
 
     /// Whether `value` matches any policy value (before negation). An unresolved variable
     /// matches nothing, so a negated operator over it is true, as AWS documents.
-    pub(crate) fn any_matches(&self, op: Operator, value: &str, ctx: &Context) -> bool {
+    pub(crate) fn any_matches(
+        &self,
+        op: Operator,
+        value: &str,
+        typed: &Typed,
+        ctx: &Context,
+    ) -> bool {
         use Family as F;
         match self {
             Values::Str(patterns) => patterns.iter().any(|p| p.matches(value, ctx) == Some(true)),
             Values::Arn(patterns) => patterns.iter().any(|p| p.matches(value, ctx) == Some(true)),
             Values::Num(nums) => {
-                let Some(v) = parse_number(value) else {
+                let Some(v) = typed.number else {
                     return false;
                 };
                 nums.iter().flatten().any(|&p| match op.family {
@@ -90,7 +96,7 @@ impl Values {
                 })
             }
             Values::Date(dates) => {
-                let Some(v) = parse_date(value) else {
+                let Some(v) = typed.date else {
                     return false;
                 };
                 dates.iter().flatten().any(|&p| match op.family {
@@ -109,7 +115,7 @@ impl Values {
                 let v = decode_binary(value);
                 blobs.contains(&v)
             }
-            Values::Ip(nets) => match parse_ip(value) {
+            Values::Ip(nets) => match typed.ip {
                 Some(ip) => nets.iter().flatten().any(|n| n.contains(&ip)),
                 None => false,
             },
@@ -118,7 +124,7 @@ impl Values {
     }
 }
 
-fn parse_number(s: &str) -> Option<f64> {
+pub(crate) fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
     if t.is_empty() || t.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
         return None;
