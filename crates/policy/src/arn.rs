@@ -85,16 +85,28 @@ impl ArnPattern {
 
 /// Splits an ARN at its first five colons.
 pub(crate) fn split6(arn: &str) -> Option<[&str; 6]> {
-    let mut it = arn.splitn(6, ':');
-    let parts = [
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-    ];
-    Some(parts)
+    let mut cuts = [0usize; 5];
+    let mut n = 0;
+    for (i, b) in arn.bytes().enumerate() {
+        if b == b':' {
+            cuts[n] = i;
+            n += 1;
+            if n == 5 {
+                break;
+            }
+        }
+    }
+    if n < 5 {
+        return None;
+    }
+    Some([
+        &arn[..cuts[0]],
+        &arn[cuts[0] + 1..cuts[1]],
+        &arn[cuts[1] + 1..cuts[2]],
+        &arn[cuts[2] + 1..cuts[3]],
+        &arn[cuts[3] + 1..cuts[4]],
+        &arn[cuts[4] + 1..],
+    ])
 }
 
 /// Splits a token list at the first five colons found in literal text (never inside a variable).

@@ -23,10 +23,25 @@ struct Inner {
     name: Option<String>,
     policy: Policy,
     statements: Vec<CStatement>,
-    /// Statements whose actions name a (lowercased) service prefix, sorted by service.
-    by_service: Vec<(Box<str>, Vec<u32>)>,
+    /// Statements whose actions all name a service prefix, by lowercased service.
+    by_service: Vec<ServiceIndex>,
     /// Statements that may apply to any service: `*` actions and NotAction.
     any_service: Vec<u32>,
+}
+
+/// The statements of one service: those naming an exact action (already known to match a
+/// request for that action) and those with a wildcard pattern (still to be matched).
+#[derive(Clone, Debug, Default)]
+struct ServiceIndex {
+    service: Box<str>,
+    exact: Vec<(Box<str>, Vec<u32>)>,
+    patterned: Vec<u32>,
+}
+
+fn push_once(list: &mut Vec<u32>, i: u32) {
+    if list.last() != Some(&i) {
+        list.push(i);
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -85,24 +100,37 @@ impl CompiledPolicy {
             .iter()
             .map(|s| compile_statement(s, variables))
             .collect();
-        let mut by_service: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        let mut by_service: HashMap<Box<str>, ServiceIndex> = HashMap::new();
         let mut any_service = Vec::new();
         for (i, st) in statements.iter().enumerate() {
             let i = i as u32;
             match &st.actions {
                 ActionMatch::Action(pats) if pats.iter().all(|p| p.service.is_some()) => {
-                    for svc in pats.iter().filter_map(|p| p.service.as_ref()) {
-                        let list = by_service.entry(svc.clone()).or_default();
-                        if list.last() != Some(&i) {
-                            list.push(i);
+                    for p in pats {
+                        let Some(svc) = &p.service else { continue };
+                        let idx = by_service
+                            .entry(svc.clone())
+                            .or_insert_with(|| ServiceIndex {
+                                service: svc.clone(),
+                                ..ServiceIndex::default()
+                            });
+                        match p.name.literal() {
+                            Some(name) => match idx.exact.iter_mut().find(|(n, _)| **n == *name) {
+                                Some((_, list)) => push_once(list, i),
+                                None => idx.exact.push((name.into(), vec![i])),
+                            },
+                            None => push_once(&mut idx.patterned, i),
                         }
                     }
                 }
                 _ => any_service.push(i),
             }
         }
-        let mut by_service: Vec<(Box<str>, Vec<u32>)> = by_service.into_iter().collect();
-        by_service.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut by_service: Vec<ServiceIndex> = by_service.into_values().collect();
+        by_service.sort_by(|a, b| a.service.cmp(&b.service));
+        for idx in &mut by_service {
+            idx.exact.sort_by(|a, b| a.0.cmp(&b.0));
+        }
         CompiledPolicy(Arc::new(Inner {
             name: None,
             policy: policy.clone(),
@@ -131,41 +159,58 @@ impl CompiledPolicy {
         self.0.statements.get(i as usize)
     }
 
-    /// The statements that can apply to the request's action, in document order, without
-    /// allocating.
+    /// The statements that can apply to the request's action, in document order, each with
+    /// whether its action is already known to match. Allocates nothing.
     pub(crate) fn candidates<'a>(&'a self, req: &Prepared<'_>) -> Candidates<'a> {
-        let service = req.split.map_or(req.action, |(s, _)| s);
-        let specific = self
+        let (service, name) = req.split.unwrap_or((req.action, ""));
+        let (exact, patterned): (&[u32], &[u32]) = match self
             .0
             .by_service
-            .binary_search_by(|(k, _)| (**k).cmp(service))
-            .map_or(&[][..], |i| self.0.by_service[i].1.as_slice());
+            .binary_search_by(|idx| (*idx.service).cmp(service))
+        {
+            Ok(i) => {
+                let idx = &self.0.by_service[i];
+                let exact = idx
+                    .exact
+                    .binary_search_by(|(n, _)| (**n).cmp(name))
+                    .map_or(&[][..], |j| idx.exact[j].1.as_slice());
+                (exact, &idx.patterned)
+            }
+            Err(_) => (&[], &[]),
+        };
         Candidates {
-            a: specific,
-            b: &self.0.any_service,
+            exact,
+            patterned,
+            any: &self.0.any_service,
         }
     }
 }
 
-/// Merges two ascending index lists.
+/// Merges three ascending index lists, each index once; an index from the exact list is
+/// known to match the action.
 pub(crate) struct Candidates<'a> {
-    a: &'a [u32],
-    b: &'a [u32],
+    exact: &'a [u32],
+    patterned: &'a [u32],
+    any: &'a [u32],
 }
 
 impl Iterator for Candidates<'_> {
-    type Item = u32;
-    fn next(&mut self) -> Option<u32> {
-        let take_a = match (self.a.first(), self.b.first()) {
-            (Some(x), Some(y)) => x < y,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => return None,
-        };
-        let list = if take_a { &mut self.a } else { &mut self.b };
-        let (first, rest) = list.split_first()?;
-        *list = rest;
-        Some(*first)
+    type Item = (u32, bool);
+    fn next(&mut self) -> Option<(u32, bool)> {
+        let head = |l: &[u32]| l.first().copied().unwrap_or(u32::MAX);
+        let next = head(self.exact)
+            .min(head(self.patterned))
+            .min(head(self.any));
+        if next == u32::MAX {
+            return None;
+        }
+        let known = head(self.exact) == next;
+        for list in [&mut self.exact, &mut self.patterned, &mut self.any] {
+            if list.first() == Some(&next) {
+                *list = &list[1..];
+            }
+        }
+        Some((next, known))
     }
 }
 

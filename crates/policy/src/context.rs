@@ -42,8 +42,17 @@ impl Typed {
     }
 }
 
+/// FNV-1a of a lowercased key: entries are ordered by it so a lookup compares integers and
+/// then one string.
+pub(crate) fn key_hash(key_lower: &str) -> u64 {
+    key_lower.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct Entry {
+    hash: u64,
     key: String,
     value: ContextValue,
     typed: Vec<Typed>,
@@ -128,10 +137,15 @@ impl Context {
     pub fn set(&mut self, key: &str, value: ContextValue) {
         let key = key.to_lowercase();
         let typed = value.values().iter().map(|v| Typed::of(v)).collect();
-        let entry = Entry { key, value, typed };
+        let entry = Entry {
+            hash: key_hash(&key),
+            key,
+            value,
+            typed,
+        };
         match self
             .entries
-            .binary_search_by(|e| e.key.as_str().cmp(&entry.key))
+            .binary_search_by(|e| (e.hash, e.key.as_str()).cmp(&(entry.hash, &entry.key)))
         {
             Ok(i) => self.entries[i] = entry,
             Err(i) => self.entries.insert(i, entry),
@@ -140,7 +154,11 @@ impl Context {
 
     pub fn remove(&mut self, key: &str) {
         let key = key.to_lowercase();
-        if let Ok(i) = self.entries.binary_search_by(|e| e.key.as_str().cmp(&key)) {
+        let hash = key_hash(&key);
+        if let Ok(i) = self
+            .entries
+            .binary_search_by(|e| (e.hash, e.key.as_str()).cmp(&(hash, &key)))
+        {
             self.entries.remove(i);
         }
     }
@@ -161,8 +179,13 @@ impl Context {
 
     /// A value with its typed readings (one per value).
     pub(crate) fn get_typed(&self, key: &str) -> Option<(&ContextValue, &[Typed])> {
+        self.get_hashed(key_hash(key), key)
+    }
+
+    /// As `get_typed`, with the key's hash computed beforehand (compiled conditions keep it).
+    pub(crate) fn get_hashed(&self, hash: u64, key: &str) -> Option<(&ContextValue, &[Typed])> {
         self.entries
-            .binary_search_by(|e| e.key.as_str().cmp(key))
+            .binary_search_by(|e| (e.hash, e.key.as_str()).cmp(&(hash, key)))
             .ok()
             .map(|i| (&self.entries[i].value, self.entries[i].typed.as_slice()))
     }
@@ -175,6 +198,7 @@ impl Context {
         }
     }
 
+    /// Every key and value, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
         self.entries.iter().map(|e| (e.key.as_str(), &e.value))
     }

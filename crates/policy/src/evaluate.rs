@@ -176,11 +176,11 @@ fn scan<T: Trace>(
     trace: &mut T,
 ) -> Scan {
     let mut out = Scan::default();
-    for i in policy.candidates(prep) {
+    for (i, known) in policy.candidates(prep) {
         let Some(st) = policy.statement(i) else {
             continue;
         };
-        if !st.matches_action(prep) {
+        if !known && !st.matches_action(prep) {
             continue;
         }
         let at = StatementRef {

@@ -12,7 +12,7 @@ pub(crate) use operator::{Family, Operator, SetOp};
 pub(crate) use values::{parse_date, parse_number, Values};
 
 use crate::ast::ConditionBlock;
-use crate::context::{Context, ContextValue, Typed};
+use crate::context::{key_hash, Context, ContextValue, Typed};
 
 /// One operator applied to one key with its values (a condition block is a list of these, ANDed).
 #[derive(Clone, Debug)]
@@ -22,6 +22,7 @@ pub(crate) struct Condition {
     /// The key as written, for explanations.
     pub(crate) key_text: Box<str>,
     pub(crate) key: Box<str>,
+    key_hash: u64,
     pub(crate) values: Values,
 }
 
@@ -34,6 +35,7 @@ pub(crate) fn compile_block(block: &ConditionBlock, variables: bool) -> Vec<Cond
                 operator,
                 operator_text: entry.operator.as_str().into(),
                 key_text: key.as_str().into(),
+                key_hash: key_hash(&key.to_lowercase()),
                 key: key.to_lowercase().into_boxed_str(),
                 values: match operator {
                     Some(op) => Values::compile(op.family, vals.as_slice(), variables),
@@ -52,7 +54,7 @@ impl Condition {
         let Some(op) = self.operator else {
             return false;
         };
-        let found = ctx.get_typed(&self.key);
+        let found = ctx.get_hashed(self.key_hash, &self.key);
         if op.family == Family::Null {
             return self
                 .values
