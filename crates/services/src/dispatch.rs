@@ -55,7 +55,7 @@ fn session_token_limits(
         QueryService::Iam if !s.mfa => Err(ServiceError::new(
             403,
             "InvalidClientTokenId",
-            "The security token included in the request is invalid",
+            "The security token included in the request is invalid.",
         )),
         QueryService::Sts if !matches!(action, "AssumeRole" | "GetCallerIdentity") => Err(
             ServiceError::access_denied(format!("Cannot call {action} with session credentials")),

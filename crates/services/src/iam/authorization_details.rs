@@ -65,7 +65,7 @@ fn write_inline(x: &mut Xml, name: &str, inline: &BTreeMap<String, PolicyDoc>) {
 fn write_boundary(x: &mut Xml, boundary: &Option<String>) {
     if let Some(b) = boundary {
         x.with("PermissionsBoundary", |x| {
-            x.elem("PermissionsBoundaryType", "Policy")
+            x.elem("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
                 .elem("PermissionsBoundaryArn", b);
         });
     }

@@ -101,8 +101,13 @@ pub(crate) fn write_tags(x: &mut Xml, name: &str, tags: &[Tag]) {
 /// Deleting a user or role turns its ARN in every trust policy into its unique id, as IAM
 /// does: the policy no longer matches a re-created namesake, and shows why.
 pub fn orphan_principal(ctx: &Ctx<'_>, arn: &str, unique_id: &str) -> Result<(), ServiceError> {
+    rename_principal(ctx, arn, unique_id)
+}
+
+/// Rewrites a principal (a quoted ARN) in every trust policy of every account.
+pub(crate) fn rename_principal(ctx: &Ctx<'_>, arn: &str, to: &str) -> Result<(), ServiceError> {
     let quoted = format!("\"{arn}\"");
-    let replacement = format!("\"{unique_id}\"");
+    let replacement = format!("\"{to}\"");
     ctx.state.catalog.update_all(|account| {
         let mut changed = false;
         for role in account.roles.values_mut() {

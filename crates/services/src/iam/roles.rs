@@ -68,7 +68,7 @@ pub(crate) fn write_role_summary(x: &mut Xml, r: &Role) {
 fn write_boundary(x: &mut Xml, r: &Role) {
     if let Some(b) = &r.boundary {
         x.with("PermissionsBoundary", |x| {
-            x.elem("PermissionsBoundaryType", "Policy")
+            x.elem("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
                 .elem("PermissionsBoundaryArn", b);
         });
     }
@@ -1363,7 +1363,10 @@ mod tests {
         let r = put("App", boundary);
         assert_eq!(r.status, 200, "{}", r.body);
         let r = h.iam(&root, &[("Action", "GetRole"), ("RoleName", "App")]);
-        assert_eq!(field(&r.body, "PermissionsBoundaryType"), Some("Policy"));
+        assert_eq!(
+            field(&r.body, "PermissionsBoundaryType"),
+            Some("PermissionsBoundaryPolicy")
+        );
         assert_eq!(field(&r.body, "PermissionsBoundaryArn"), Some(boundary));
 
         let missing = "arn:aws:iam::111111111111:policy/Missing";

@@ -1,7 +1,8 @@
 //! Users: Create/Get/List/Update/Delete and their tags.
 
 use super::common::{
-    account, arn_in, merge_tags, no_such_user, orphan_principal, path_param, tags_param, write_tags,
+    account, arn_in, merge_tags, no_such_user, orphan_principal, rename_principal, tags_param,
+    write_tags,
 };
 use super::Handler;
 use crate::ctx::{tag_keys, Ctx};
@@ -32,6 +33,16 @@ pub(crate) fn write_user(x: &mut Xml, u: &User) {
         .elem("CreateDate", &iso(u.created));
 }
 
+/// GetUser and CreateUser also show the permissions boundary.
+fn write_boundary(x: &mut Xml, u: &User) {
+    if let Some(b) = &u.boundary {
+        x.with("PermissionsBoundary", |x| {
+            x.elem("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+                .elem("PermissionsBoundaryArn", b);
+        });
+    }
+}
+
 /// The user's ARN, or the one it would have at path `/`: authorization comes before the
 /// existence check, so a denied caller learns nothing about what exists.
 pub(crate) fn user_arn(ctx: &Ctx<'_>, name: &str) -> String {
@@ -49,12 +60,22 @@ fn user_name(ctx: &Ctx<'_>) -> Result<String, ServiceError> {
 }
 
 fn create_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
-    let name = user_name(ctx)?;
-    let path = path_param(ctx)?;
+    // Every shape violation is reported at once, as AWS does.
+    let name = ctx.params.required("UserName")?.to_owned();
+    let path = ctx.params.get("Path").unwrap_or("/").to_owned();
+    Shape::new()
+        .name("userName", &name, 64)
+        .path("path", &path)
+        .check()?;
     let tags = tags_param(ctx)?;
     let boundary = ctx.params.get("PermissionsBoundary").map(str::to_owned);
     let arn = arn_in(ctx, "user/", &path[1..], &name);
-    ctx.authorize("iam:CreateUser", &arn, |c| tag_keys(c, &tags))?;
+    ctx.authorize("iam:CreateUser", &arn, |c| {
+        tag_keys(c, &tags);
+        if let Some(b) = &boundary {
+            c.insert("iam:PermissionsBoundary", b);
+        }
+    })?;
     if let Some(b) = &boundary {
         if ctx.snap.managed_policy(b).is_none() {
             return Err(ServiceError::no_such_entity(format!(
@@ -99,6 +120,7 @@ fn create_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let mut x = Xml::new();
     x.with("User", |x| {
         write_user(x, &user);
+        write_boundary(x, &user);
         if !user.tags.is_empty() {
             write_tags(x, "Tags", &user.tags);
         }
@@ -144,6 +166,7 @@ fn get_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let mut x = Xml::new();
     x.with("User", |x| {
         write_user(x, u);
+        write_boundary(x, u);
         if !u.tags.is_empty() {
             write_tags(x, "Tags", &u.tags);
         }
@@ -152,7 +175,7 @@ fn get_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
 }
 
 fn list_users(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
-    let prefix = ctx.params.get("PathPrefix").unwrap_or("/").to_owned();
+    let prefix = super::roles::path_prefix_param(ctx)?;
     let resource = format!("arn:aws:iam::{}:user{}", ctx.account(), prefix);
     ctx.authorize("iam:ListUsers", &resource, |_| {})?;
     let a = account(ctx)?;
@@ -184,11 +207,12 @@ fn update_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let arn = user_arn(ctx, &name);
     ctx.authorize("iam:UpdateUser", &arn, |_| {})?;
     let account_id = ctx.account().to_owned();
-    ctx.state.catalog.update(&account_id, |a| {
+    let (old_arn, new_arn) = ctx.state.catalog.update(&account_id, |a| {
         let mut user = a
             .users
             .remove(&name.to_lowercase())
             .ok_or_else(|| no_such_user(&name))?;
+        let old_arn = user.arn.clone();
         if let Some(n) = &new_name {
             if !n.eq_ignore_ascii_case(&name) && a.user(n).is_some() {
                 return Err(ServiceError::already_exists(format!(
@@ -201,9 +225,15 @@ fn update_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
             user.path = p.clone();
         }
         user.arn = iam_arn(&a.id, "user/", &user.path[1..], &user.name);
+        let new_arn = user.arn.clone();
         a.users.insert(user.name.to_lowercase(), user);
-        Ok(())
+        Ok((old_arn, new_arn))
     })?;
+    // IAM keeps principals by unique id: trust policies follow the user to its new name, and
+    // a new user taking the old name is not trusted.
+    if old_arn != new_arn {
+        rename_principal(ctx, &old_arn, &new_arn)?;
+    }
     Ok(None)
 }
 
