@@ -3,13 +3,13 @@
 //! Without `UserName`, an operation acts on the caller's own keys: an IAM user's, or the root
 //! user's when the caller is root, as IAM does. Session credentials must name the user.
 
-use super::common::{account, no_such_user};
+use super::common::{account, no_such_user, page};
 use super::users::user_arn;
 use super::Handler;
 use crate::ctx::Ctx;
 use crate::error::ServiceError;
 use crate::protocol::Xml;
-use crate::validate::{paginate, write_truncation, Shape};
+use crate::validate::Shape;
 use rolegate_core::clock::iso;
 use rolegate_core::ids::{access_key_id, account_of_key, secret_access_key};
 use rolegate_core::model::{AccessKey, Account, KeyStatus};
@@ -141,16 +141,12 @@ fn list_access_keys(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     ctx.authorize("iam:ListAccessKeys", &arn, |_| {})?;
     let a = account(ctx)?;
     let (keys, user_name) = owner.keys(a)?;
-    let (page, next) = paginate(keys, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
-    let mut x = Xml::new();
-    x.members("AccessKeyMetadata", &page, |x, k| {
+    page(ctx, "AccessKeyMetadata", keys, |x, k| {
         x.opt("UserName", user_name)
             .elem("AccessKeyId", &k.id)
             .elem("Status", k.status.as_str())
             .elem("CreateDate", &iso(k.created));
-    });
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    })
 }
 
 fn update_access_key(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {

@@ -1,14 +1,14 @@
 //! Account-wide IAM settings: the account alias, the account summary, and users' permissions
 //! boundaries.
 
-use super::common::{account, no_such_user};
+use super::common::{account, no_such_user, page};
 use super::users::user_arn;
 use super::Handler;
 use crate::ctx::Ctx;
 use crate::error::ServiceError;
 use crate::protocol::xml::escape;
 use crate::protocol::Xml;
-use crate::validate::{paginate, write_truncation, Shape};
+use crate::validate::Shape;
 use rolegate_core::model::Account;
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
@@ -89,19 +89,11 @@ fn delete_account_alias(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> 
 fn list_account_aliases(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     ctx.authorize("iam:ListAccountAliases", ANY, |_| {})?;
     let a = account(ctx)?;
-    let (page, next) = paginate(
-        &a.aliases,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    x.members("AccountAliases", &page, |x, alias| {
+    page(ctx, "AccountAliases", &a.aliases, |x, alias| {
         let mut text = String::new();
         escape(alias, &mut text);
         x.raw(&text);
-    });
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    })
 }
 
 /// The entries of GetAccountSummary: the account's counts, then IAM's default quotas (the

@@ -1,12 +1,12 @@
 //! What the IAM operation groups share: ARNs, lookups with AWS's not-found texts, tags, paths.
 
-use crate::ctx::Ctx;
+use crate::ctx::{tag_keys, Ctx};
 use crate::error::ServiceError;
 use crate::protocol::Xml;
-use crate::validate::Shape;
+use crate::validate::{paginate, write_truncation, Shape};
 use rolegate_core::model::{iam_arn, Account, Tag};
 use rolegate_core::{CatalogError, PolicyDoc};
-use rolegate_policy::PolicyKind;
+use rolegate_policy::{Context, PolicyKind};
 use std::collections::BTreeMap;
 
 pub(crate) fn no_such_user(name: &str) -> ServiceError {
@@ -93,9 +93,148 @@ pub(crate) fn merge_tags(
 }
 
 pub(crate) fn write_tags(x: &mut Xml, name: &str, tags: &[Tag]) {
-    x.members(name, tags, |x, t| {
-        x.elem("Key", &t.key).elem("Value", &t.value);
-    });
+    x.members(name, tags, write_tag);
+}
+
+fn write_tag(x: &mut Xml, t: &Tag) {
+    x.elem("Key", &t.key).elem("Value", &t.value);
+}
+
+/// The tags of an existing resource as `aws:ResourceTag/<k>` and `iam:ResourceTag/<k>`.
+pub(crate) fn resource_tags(c: &mut Context, tags: &[(String, String)]) {
+    for (k, v) in tags {
+        c.insert(&format!("aws:ResourceTag/{k}"), v);
+        c.insert(&format!("iam:ResourceTag/{k}"), v);
+    }
+}
+
+/// `PathPrefix`: `/` by default, `\u002F[\u0021-\u007F]*`, 1-512.
+pub(crate) fn path_prefix_param(ctx: &Ctx<'_>) -> Result<String, ServiceError> {
+    let prefix = ctx.params.get("PathPrefix").unwrap_or("/").to_owned();
+    let ok = prefix.starts_with('/')
+        && prefix[1..]
+            .chars()
+            .all(|c| ('\u{21}'..='\u{7f}').contains(&c));
+    Shape::new()
+        .length("pathPrefix", &prefix, 1, 512)
+        .pattern("pathPrefix", &prefix, ok, "\\u002F[\\u0021-\\u007F]*")
+        .check()?;
+    Ok(prefix)
+}
+
+/// `TagKeys.member.N` as given (UntagUser takes them so, unchecked).
+pub(crate) fn tag_keys_list(ctx: &Ctx<'_>) -> Vec<String> {
+    ctx.params
+        .list("TagKeys")
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `TagKeys.member.N`: at most 50 keys of 1 to 128 characters.
+pub(crate) fn tag_keys_param(ctx: &Ctx<'_>) -> Result<Vec<String>, ServiceError> {
+    let keys = tag_keys_list(ctx);
+    let mut shape = Shape::new();
+    for (i, k) in keys.iter().enumerate() {
+        shape.length(&format!("tagKeys.{}.member", i + 1), k, 1, 128);
+    }
+    if keys.len() > 50 {
+        shape.length("tagKeys", &format!("{keys:?}"), 0, 50);
+    }
+    shape.check()?;
+    Ok(keys)
+}
+
+/// One page of `items` (by the request's `Marker` and `MaxItems`) as the members of `name`,
+/// then `IsTruncated` and the next `Marker`.
+pub(crate) fn page<T: Clone>(
+    ctx: &Ctx<'_>,
+    name: &str,
+    items: &[T],
+    write: impl FnMut(&mut Xml, &T),
+) -> Result<Option<Xml>, ServiceError> {
+    let (page, next) = paginate(items, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
+    let mut x = Xml::new();
+    x.members(name, &page, write);
+    write_truncation(&mut x, &next);
+    Ok(Some(x))
+}
+
+/// The `PathPrefix` of a listing (ListUsers, ListRoles, ListInstanceProfiles), once `action`
+/// is authorized on it: AWS names the listing's resource by the prefix alone
+/// (`arn:aws:iam::A:role/`, with `kind` `role`).
+pub(crate) fn authorize_listing(
+    ctx: &mut Ctx<'_>,
+    action: &str,
+    kind: &str,
+) -> Result<String, ServiceError> {
+    let prefix = path_prefix_param(ctx)?;
+    let resource = format!("arn:aws:iam::{}:{kind}{prefix}", ctx.account());
+    ctx.authorize(action, &resource, |_| {})?;
+    Ok(prefix)
+}
+
+// The Tag<Entity>, Untag<Entity> and List<Entity>Tags operations of users, roles, instance
+// profiles and managed policies. Each takes the entity's ARN (or the one it would have, so a
+// denied caller learns nothing of what exists) and the tags authorization sees on it
+// (`aws:ResourceTag/<k>`), authorizes `action`, and only then looks the entity up.
+
+/// Tag<Entity>: `tags` (from [`tags_param`], `aws:RequestTag/<k>` and `aws:TagKeys`) are added
+/// to the entity's, replacing values of keys it has.
+pub(crate) fn tag_entity(
+    ctx: &mut Ctx<'_>,
+    action: &str,
+    arn: &str,
+    existing: &[(String, String)],
+    tags: &[(String, String)],
+    entity_tags: impl FnOnce(&mut Account) -> Result<&mut Vec<Tag>, ServiceError>,
+) -> Result<Option<Xml>, ServiceError> {
+    ctx.authorize(action, arn, |c| {
+        resource_tags(c, existing);
+        tag_keys(c, tags);
+    })?;
+    let account_id = ctx.account().to_owned();
+    ctx.state
+        .catalog
+        .update(&account_id, |a| merge_tags(entity_tags(a)?, tags))?;
+    Ok(None)
+}
+
+/// Untag<Entity>: the entity's tags with any of `keys` (`aws:TagKeys`, compared
+/// case-insensitively) go.
+pub(crate) fn untag_entity(
+    ctx: &mut Ctx<'_>,
+    action: &str,
+    arn: &str,
+    existing: &[(String, String)],
+    keys: &[String],
+    entity_tags: impl FnOnce(&mut Account) -> Result<&mut Vec<Tag>, ServiceError>,
+) -> Result<Option<Xml>, ServiceError> {
+    ctx.authorize(action, arn, |c| {
+        resource_tags(c, existing);
+        if !keys.is_empty() {
+            c.insert_multi("aws:TagKeys", keys.to_vec());
+        }
+    })?;
+    let account_id = ctx.account().to_owned();
+    ctx.state.catalog.update(&account_id, |a| {
+        entity_tags(a)?.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+        Ok::<_, ServiceError>(())
+    })?;
+    Ok(None)
+}
+
+/// List<Entity>Tags: a page of the entity's tags.
+pub(crate) fn list_entity_tags<'r>(
+    ctx: &mut Ctx<'r>,
+    action: &str,
+    arn: &str,
+    existing: &[(String, String)],
+    entity_tags: impl for<'c> FnOnce(&'c Ctx<'r>) -> Result<&'c [Tag], ServiceError>,
+) -> Result<Option<Xml>, ServiceError> {
+    ctx.authorize(action, arn, |c| resource_tags(c, existing))?;
+    let tags = entity_tags(ctx)?;
+    page(ctx, "Tags", tags, write_tag)
 }
 
 /// Deleting a user or role turns its ARN in every trust policy into its unique id, as IAM

@@ -4,7 +4,7 @@
 //! Membership is stored on the user (`user.groups`, the group names as the groups spell them),
 //! which is where the authorizer looks for a user's group policies.
 
-use super::common::{account, arn_in, no_such_group, no_such_user, path_param};
+use super::common::{account, arn_in, no_such_group, no_such_user, page, path_param};
 use super::users::{user_arn, write_user};
 use super::Handler;
 use crate::ctx::Ctx;
@@ -136,15 +136,7 @@ fn list_groups(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         .filter(|g| g.path.starts_with(&prefix))
         .collect();
     groups.sort_by_key(|g| g.name.to_lowercase());
-    let (page, next) = paginate(
-        &groups,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    x.members("Groups", &page, |x, g| write_group(x, g));
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    page(ctx, "Groups", &groups, |x, g| write_group(x, g))
 }
 
 fn update_group(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
@@ -292,15 +284,7 @@ fn list_groups_for_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> 
     let u = a.user(&name).ok_or_else(|| no_such_user(&name))?;
     // In the order the user joined them.
     let groups: Vec<&Group> = u.groups.iter().filter_map(|g| a.group(g)).collect();
-    let (page, next) = paginate(
-        &groups,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    x.members("Groups", &page, |x, g| write_group(x, g));
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    page(ctx, "Groups", &groups, |x, g| write_group(x, g))
 }
 
 #[cfg(test)]

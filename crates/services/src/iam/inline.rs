@@ -1,13 +1,13 @@
 //! Inline policies of users, groups and roles: Put/Get/Delete/List{User,Group,Role}Policy.
 
-use super::common::{account, document_param, Holder};
+use super::common::{account, document_param, page, Holder};
 use super::roles::encode_document;
 use super::Handler;
 use crate::ctx::Ctx;
 use crate::error::ServiceError;
 use crate::protocol::xml::escape;
 use crate::protocol::Xml;
-use crate::validate::{paginate, write_truncation, Shape};
+use crate::validate::Shape;
 use rolegate_core::PolicyDoc;
 use rolegate_policy::{size_without_whitespace, PolicyKind};
 
@@ -155,15 +155,11 @@ fn list(ctx: &mut Ctx<'_>, h: Holder) -> Result<Option<Xml>, ServiceError> {
     let a = account(ctx)?;
     let (inline, _) = h.policies(a, &name).ok_or_else(|| h.not_found(&name))?;
     let names: Vec<&String> = inline.keys().collect();
-    let (page, next) = paginate(&names, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
-    let mut x = Xml::new();
-    x.members("PolicyNames", &page, |x, n| {
+    page(ctx, "PolicyNames", &names, |x, n| {
         let mut text = String::new();
         escape(n, &mut text);
         x.raw(&text);
-    });
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    })
 }
 
 fn put_user_policy(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {

@@ -1,14 +1,15 @@
 //! Instance profiles: the containers that hand one role to EC2 instances, and their tags.
 
 use super::common::{
-    account, arn_in, merge_tags, no_such_role, path_param, tags_param, write_tags,
+    account, arn_in, authorize_listing, list_entity_tags, no_such_role, page, path_param,
+    resource_tags, tag_entity, tag_keys_param, tags_param, untag_entity, write_tags,
 };
-use super::roles::{path_prefix_param, resource_tags, role_arn, tag_keys_param, write_role};
+use super::roles::{role_arn, write_role};
 use super::Handler;
 use crate::ctx::{tag_keys, Ctx};
 use crate::error::ServiceError;
 use crate::protocol::Xml;
-use crate::validate::{paginate, write_truncation, Shape};
+use crate::validate::Shape;
 use rolegate_core::clock::iso;
 use rolegate_core::ids::unique_id;
 use rolegate_core::model::{iam_arn, Account, InstanceProfile, Role, Tag};
@@ -162,27 +163,16 @@ fn get_instance_profile(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> 
 }
 
 fn list_instance_profiles(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
-    let prefix = path_prefix_param(ctx)?;
-    // AWS names the listing's resource by the prefix alone: `arn:aws:iam::A:instance-profile/`.
-    let resource = format!("arn:aws:iam::{}:instance-profile{}", ctx.account(), prefix);
-    ctx.authorize("iam:ListInstanceProfiles", &resource, |_| {})?;
+    let prefix = authorize_listing(ctx, "iam:ListInstanceProfiles", "instance-profile")?;
     let a = account(ctx)?;
     let profiles: Vec<&InstanceProfile> = a
         .instance_profiles
         .values()
         .filter(|p| p.path.starts_with(&prefix))
         .collect();
-    let (page, next) = paginate(
-        &profiles,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    x.members("InstanceProfiles", &page, |x, p| {
+    page(ctx, "InstanceProfiles", &profiles, |x, p| {
         write_profile(x, a, p, false)
-    });
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    })
 }
 
 fn delete_instance_profile(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
@@ -268,71 +258,35 @@ fn list_instance_profiles_for_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, Ser
         .values()
         .filter(|p| p.roles.iter().any(|r| r.eq_ignore_ascii_case(&role)))
         .collect();
-    let (page, next) = paginate(
-        &profiles,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    x.members("InstanceProfiles", &page, |x, p| {
+    page(ctx, "InstanceProfiles", &profiles, |x, p| {
         write_profile(x, a, p, false)
-    });
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    })
 }
 
 fn tag_instance_profile(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = profile_name(ctx)?;
     let new = tags_param(ctx)?;
     let (arn, tags) = target(ctx, &name);
-    ctx.authorize("iam:TagInstanceProfile", &arn, |c| {
-        resource_tags(c, &tags);
-        tag_keys(c, &new);
-    })?;
-    let account_id = ctx.account().to_owned();
-    ctx.state.catalog.update(&account_id, |a| {
-        merge_tags(&mut profile_mut(a, &name)?.tags, &new)
-    })?;
-    Ok(None)
+    tag_entity(ctx, "iam:TagInstanceProfile", &arn, &tags, &new, |a| {
+        Ok(&mut profile_mut(a, &name)?.tags)
+    })
 }
 
 fn untag_instance_profile(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = profile_name(ctx)?;
     let keys = tag_keys_param(ctx)?;
     let (arn, tags) = target(ctx, &name);
-    ctx.authorize("iam:UntagInstanceProfile", &arn, |c| {
-        resource_tags(c, &tags);
-        if !keys.is_empty() {
-            c.insert_multi("aws:TagKeys", keys.clone());
-        }
-    })?;
-    let account_id = ctx.account().to_owned();
-    ctx.state.catalog.update(&account_id, |a| {
-        profile_mut(a, &name)?
-            .tags
-            .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-        Ok::<_, ServiceError>(())
-    })?;
-    Ok(None)
+    untag_entity(ctx, "iam:UntagInstanceProfile", &arn, &tags, &keys, |a| {
+        Ok(&mut profile_mut(a, &name)?.tags)
+    })
 }
 
 fn list_instance_profile_tags(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = profile_name(ctx)?;
     let (arn, tags) = target(ctx, &name);
-    ctx.authorize("iam:ListInstanceProfileTags", &arn, |c| {
-        resource_tags(c, &tags)
-    })?;
-    let a = account(ctx)?;
-    let p = profile(a, &name)?;
-    let (page, next) = paginate(
-        &p.tags,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    write_tags(&mut x, "Tags", &page);
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    list_entity_tags(ctx, "iam:ListInstanceProfileTags", &arn, &tags, |ctx| {
+        Ok(&profile(account(ctx)?, &name)?.tags)
+    })
 }
 
 #[cfg(test)]

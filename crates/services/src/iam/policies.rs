@@ -3,9 +3,10 @@
 //! roles.
 
 use super::common::{
-    account, document_param, enum_param, merge_tags, tags_param, write_tags, Holder,
+    account, document_param, enum_param, list_entity_tags, page, resource_tags, tag_entity,
+    tag_keys_param, tags_param, untag_entity, write_tags, Holder,
 };
-use super::roles::{encode_document, resource_tags, tag_keys_param};
+use super::roles::encode_document;
 use super::Handler;
 use crate::ctx::{tag_keys, Ctx};
 use crate::error::ServiceError;
@@ -371,15 +372,9 @@ fn list_policies(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
             .cmp(&y.name.to_lowercase())
             .then_with(|| x.arn.cmp(&y.arn))
     });
-    let (page, next) = paginate(
-        &policies,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    x.members("Policies", &page, |x, (p, u)| write_policy(x, p, *u, false));
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    page(ctx, "Policies", &policies, |x, (p, u)| {
+        write_policy(x, p, *u, false)
+    })
 }
 
 fn delete_policy(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
@@ -465,15 +460,9 @@ fn list_policy_versions(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> 
     let p = visible_policy(&ctx.snap, ctx.account(), &arn).ok_or_else(|| not_found(&arn))?;
     // Newest first, as IAM lists them.
     let versions: Vec<&PolicyVersion> = p.versions.iter().rev().collect();
-    let (page, next) = paginate(
-        &versions,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    x.members("Versions", &page, |x, v| write_version(x, p, v, false));
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    page(ctx, "Versions", &versions, |x, v| {
+        write_version(x, p, v, false)
+    })
 }
 
 fn delete_policy_version(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
@@ -520,15 +509,26 @@ fn set_default_policy_version(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceE
 // ---------------------------------------------------------------------------------------------
 // Attachments
 
-fn attach(ctx: &mut Ctx<'_>, h: Holder) -> Result<Option<Xml>, ServiceError> {
+/// Attach/Detach<Holder>Policy: the holder's name and the policy's ARN, once `iam:<verb><Holder>Policy`
+/// is authorized on the holder.
+fn authorize_attachment(
+    ctx: &mut Ctx<'_>,
+    h: Holder,
+    verb: &str,
+) -> Result<(String, String), ServiceError> {
     let name = h.name_param(ctx, false)?;
     let arn = policy_arn_param(ctx)?;
     let t = h.target(ctx, &name);
-    ctx.authorize(&format!("iam:Attach{}Policy", h.noun()), &t.arn, |c| {
+    ctx.authorize(&format!("iam:{verb}{}Policy", h.noun()), &t.arn, |c| {
         // Groups have no boundary; users and roles carry theirs.
         t.describe(c, true);
         c.insert("iam:PolicyARN", &arn);
     })?;
+    Ok((name, arn))
+}
+
+fn attach(ctx: &mut Ctx<'_>, h: Holder) -> Result<Option<Xml>, ServiceError> {
+    let (name, arn) = authorize_attachment(ctx, h, "Attach")?;
     let account_id = ctx.account().to_owned();
     let visible = visible_policy(&ctx.snap, &account_id, &arn).is_some();
     ctx.state.catalog.update(&account_id, |a| {
@@ -552,14 +552,7 @@ fn attach(ctx: &mut Ctx<'_>, h: Holder) -> Result<Option<Xml>, ServiceError> {
 }
 
 fn detach(ctx: &mut Ctx<'_>, h: Holder) -> Result<Option<Xml>, ServiceError> {
-    let name = h.name_param(ctx, false)?;
-    let arn = policy_arn_param(ctx)?;
-    let t = h.target(ctx, &name);
-    ctx.authorize(&format!("iam:Detach{}Policy", h.noun()), &t.arn, |c| {
-        // Groups have no boundary; users and roles carry theirs.
-        t.describe(c, true);
-        c.insert("iam:PolicyARN", &arn);
-    })?;
+    let (name, arn) = authorize_attachment(ctx, h, "Detach")?;
     let account_id = ctx.account().to_owned();
     ctx.state.catalog.update(&account_id, |a| {
         let (_, attached) = h.policies_mut(a, &name)?;
@@ -735,51 +728,27 @@ fn tag_policy(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let arn = policy_arn_param(ctx)?;
     let tags = tags_param(ctx)?;
     let existing = policy_tags(ctx, &arn);
-    ctx.authorize("iam:TagPolicy", &arn, |c| {
-        resource_tags(c, &existing);
-        tag_keys(c, &tags);
-    })?;
-    let account_id = ctx.account().to_owned();
-    ctx.state.catalog.update(&account_id, |a| {
-        let p = own_policy_mut(a, &arn)?;
-        merge_tags(&mut p.tags, &tags)
-    })?;
-    Ok(None)
+    tag_entity(ctx, "iam:TagPolicy", &arn, &existing, &tags, |a| {
+        Ok(&mut own_policy_mut(a, &arn)?.tags)
+    })
 }
 
 fn untag_policy(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let arn = policy_arn_param(ctx)?;
     let keys = tag_keys_param(ctx)?;
     let existing = policy_tags(ctx, &arn);
-    ctx.authorize("iam:UntagPolicy", &arn, |c| {
-        resource_tags(c, &existing);
-        if !keys.is_empty() {
-            c.insert_multi("aws:TagKeys", keys.clone());
-        }
-    })?;
-    let account_id = ctx.account().to_owned();
-    ctx.state.catalog.update(&account_id, |a| {
-        let p = own_policy_mut(a, &arn)?;
-        p.tags
-            .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-        Ok::<_, ServiceError>(())
-    })?;
-    Ok(None)
+    untag_entity(ctx, "iam:UntagPolicy", &arn, &existing, &keys, |a| {
+        Ok(&mut own_policy_mut(a, &arn)?.tags)
+    })
 }
 
 fn list_policy_tags(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let arn = policy_arn_param(ctx)?;
-    authorize_policy(ctx, "iam:ListPolicyTags", &arn)?;
-    let p = visible_policy(&ctx.snap, ctx.account(), &arn).ok_or_else(|| not_found(&arn))?;
-    let (page, next) = paginate(
-        &p.tags,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    write_tags(&mut x, "Tags", &page);
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    let existing = policy_tags(ctx, &arn);
+    list_entity_tags(ctx, "iam:ListPolicyTags", &arn, &existing, |ctx| {
+        let p = visible_policy(&ctx.snap, ctx.account(), &arn).ok_or_else(|| not_found(&arn))?;
+        Ok(&p.tags)
+    })
 }
 
 #[cfg(test)]

@@ -1,20 +1,21 @@
 //! Roles: Create/Get/List/Update/Delete, their trust policies, permissions boundaries and tags.
 
 use super::common::{
-    account, arn_in, document_param, merge_tags, no_such_role, orphan_principal, path_param,
-    tags_param, write_tags, Holder, HolderTarget,
+    account, arn_in, authorize_listing, document_param, list_entity_tags, no_such_role,
+    orphan_principal, page, path_param, resource_tags, tag_entity, tag_keys_param, tags_param,
+    untag_entity, write_tags, Holder, HolderTarget,
 };
 use super::Handler;
 use crate::ctx::{tag_keys, Ctx};
 use crate::error::ServiceError;
 use crate::protocol::Xml;
-use crate::validate::{int_param, paginate, write_truncation, Shape};
+use crate::validate::{int_param, Shape};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rolegate_core::clock::iso;
 use rolegate_core::ids::unique_id;
-use rolegate_core::model::{Role, Tag};
+use rolegate_core::model::{Account, Role, Tag};
 use rolegate_core::{PolicyDoc, Snapshot};
-use rolegate_policy::{size_without_whitespace, Context, PolicyKind};
+use rolegate_policy::{size_without_whitespace, PolicyKind};
 use std::collections::BTreeMap;
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
@@ -100,14 +101,6 @@ pub(crate) fn role_arn(ctx: &Ctx<'_>, name: &str) -> String {
     target(ctx, name).arn
 }
 
-/// The tags of an existing resource as `aws:ResourceTag/<k>` and `iam:ResourceTag/<k>`.
-pub(crate) fn resource_tags(c: &mut Context, tags: &[(String, String)]) {
-    for (k, v) in tags {
-        c.insert(&format!("aws:ResourceTag/{k}"), v);
-        c.insert(&format!("iam:ResourceTag/{k}"), v);
-    }
-}
-
 fn role_name(ctx: &Ctx<'_>) -> Result<String, ServiceError> {
     Holder::Role.name_param(ctx, false)
 }
@@ -132,20 +125,6 @@ fn max_session_param(ctx: &Ctx<'_>, shape: &mut Shape) -> Result<Option<u32>, Se
     }
     // Out of range values are reported by the shape check before they are used.
     Ok(value.and_then(|v| u32::try_from(v).ok()))
-}
-
-/// `PathPrefix`: `/` by default, `\u002F[\u0021-\u007F]*`, 1-512.
-pub(crate) fn path_prefix_param(ctx: &Ctx<'_>) -> Result<String, ServiceError> {
-    let prefix = ctx.params.get("PathPrefix").unwrap_or("/").to_owned();
-    let ok = prefix.starts_with('/')
-        && prefix[1..]
-            .chars()
-            .all(|c| ('\u{21}'..='\u{7f}').contains(&c));
-    Shape::new()
-        .length("pathPrefix", &prefix, 1, 512)
-        .pattern("pathPrefix", &prefix, ok, "\\u002F[\\u0021-\\u007F]*")
-        .check()?;
-    Ok(prefix)
 }
 
 /// Whether an `AWS` principal of a trust policy names something that exists: IAM refuses to
@@ -297,10 +276,7 @@ fn get_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
 }
 
 fn list_roles(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
-    let prefix = path_prefix_param(ctx)?;
-    // AWS names the listing's resource by the prefix alone: `arn:aws:iam::A:role/`.
-    let resource = format!("arn:aws:iam::{}:role{}", ctx.account(), prefix);
-    ctx.authorize("iam:ListRoles", &resource, |_| {})?;
+    let prefix = authorize_listing(ctx, "iam:ListRoles", "role")?;
     let a = account(ctx)?;
     // The map is keyed by lowercased name: already in IAM's order.
     let roles: Vec<&Role> = a
@@ -308,11 +284,7 @@ fn list_roles(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         .values()
         .filter(|r| r.path.starts_with(&prefix))
         .collect();
-    let (page, next) = paginate(&roles, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
-    let mut x = Xml::new();
-    x.members("Roles", &page, |x, r| write_role_summary(x, r));
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    page(ctx, "Roles", &roles, |x, r| write_role_summary(x, r))
 }
 
 fn update_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
@@ -433,78 +405,36 @@ fn tag_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = role_name(ctx)?;
     let tags = tags_param(ctx)?;
     let t = target(ctx, &name);
-    ctx.authorize("iam:TagRole", &t.arn, |c| {
-        resource_tags(c, &t.tags);
-        tag_keys(c, &tags);
-    })?;
-    let account_id = ctx.account().to_owned();
-    ctx.state.catalog.update(&account_id, |a| {
-        let r = a
-            .roles
-            .get_mut(&name.to_lowercase())
-            .ok_or_else(|| no_such_role(&name))?;
-        merge_tags(&mut r.tags, &tags)
-    })?;
-    Ok(None)
-}
-
-/// `TagKeys.member.N`: at most 50 keys of 1 to 128 characters.
-pub(crate) fn tag_keys_param(ctx: &Ctx<'_>) -> Result<Vec<String>, ServiceError> {
-    let keys: Vec<String> = ctx
-        .params
-        .list("TagKeys")
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    let mut shape = Shape::new();
-    for (i, k) in keys.iter().enumerate() {
-        shape.length(&format!("tagKeys.{}.member", i + 1), k, 1, 128);
-    }
-    if keys.len() > 50 {
-        shape.length("tagKeys", &format!("{keys:?}"), 0, 50);
-    }
-    shape.check()?;
-    Ok(keys)
+    tag_entity(ctx, "iam:TagRole", &t.arn, &t.tags, &tags, |a| {
+        role_tags_mut(a, &name)
+    })
 }
 
 fn untag_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = role_name(ctx)?;
     let keys = tag_keys_param(ctx)?;
     let t = target(ctx, &name);
-    ctx.authorize("iam:UntagRole", &t.arn, |c| {
-        resource_tags(c, &t.tags);
-        if !keys.is_empty() {
-            c.insert_multi("aws:TagKeys", keys.clone());
-        }
-    })?;
-    let account_id = ctx.account().to_owned();
-    ctx.state.catalog.update(&account_id, |a| {
-        let r = a
-            .roles
-            .get_mut(&name.to_lowercase())
-            .ok_or_else(|| no_such_role(&name))?;
-        r.tags
-            .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-        Ok::<_, ServiceError>(())
-    })?;
-    Ok(None)
+    untag_entity(ctx, "iam:UntagRole", &t.arn, &t.tags, &keys, |a| {
+        role_tags_mut(a, &name)
+    })
 }
 
 fn list_role_tags(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = role_name(ctx)?;
     let t = target(ctx, &name);
-    ctx.authorize("iam:ListRoleTags", &t.arn, |c| resource_tags(c, &t.tags))?;
-    let a = account(ctx)?;
-    let r = a.role(&name).ok_or_else(|| no_such_role(&name))?;
-    let (page, next) = paginate(
-        &r.tags,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    write_tags(&mut x, "Tags", &page);
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    list_entity_tags(ctx, "iam:ListRoleTags", &t.arn, &t.tags, |ctx| {
+        let r = account(ctx)?
+            .role(&name)
+            .ok_or_else(|| no_such_role(&name))?;
+        Ok(&r.tags)
+    })
+}
+
+fn role_tags_mut<'a>(a: &'a mut Account, name: &str) -> Result<&'a mut Vec<Tag>, ServiceError> {
+    a.roles
+        .get_mut(&name.to_lowercase())
+        .map(|r| &mut r.tags)
+        .ok_or_else(|| no_such_role(name))
 }
 
 fn put_role_permissions_boundary(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {

@@ -1,17 +1,17 @@
 //! Users: Create/Get/List/Update/Delete and their tags.
 
 use super::common::{
-    account, arn_in, merge_tags, no_such_user, orphan_principal, rename_principal, tags_param,
-    write_tags,
+    account, arn_in, authorize_listing, list_entity_tags, no_such_user, orphan_principal, page,
+    rename_principal, tag_entity, tag_keys_param, tags_param, untag_entity, write_tags,
 };
 use super::Handler;
 use crate::ctx::{tag_keys, Ctx};
 use crate::error::ServiceError;
 use crate::protocol::Xml;
-use crate::validate::{paginate, write_truncation, Shape};
+use crate::validate::Shape;
 use rolegate_core::clock::iso;
 use rolegate_core::ids::unique_id;
-use rolegate_core::model::{iam_arn, Tag, User};
+use rolegate_core::model::{iam_arn, Account, Tag, User};
 use std::collections::BTreeMap;
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
@@ -175,9 +175,7 @@ fn get_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
 }
 
 fn list_users(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
-    let prefix = super::roles::path_prefix_param(ctx)?;
-    let resource = format!("arn:aws:iam::{}:user{}", ctx.account(), prefix);
-    ctx.authorize("iam:ListUsers", &resource, |_| {})?;
+    let prefix = authorize_listing(ctx, "iam:ListUsers", "user")?;
     let a = account(ctx)?;
     // Keyed by lowercased name: already in IAM's order.
     let users: Vec<&User> = a
@@ -185,11 +183,7 @@ fn list_users(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         .values()
         .filter(|u| u.path.starts_with(&prefix))
         .collect();
-    let (page, next) = paginate(&users, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
-    let mut x = Xml::new();
-    x.members("Users", &page, |x, u| write_user(x, u));
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    page(ctx, "Users", &users, |x, u| write_user(x, u))
 }
 
 fn update_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
@@ -276,62 +270,55 @@ fn delete_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     Ok(None)
 }
 
+/// The user's current tags, for `aws:ResourceTag/*` (empty when it does not exist).
+fn current_tags(ctx: &Ctx<'_>, name: &str) -> Vec<(String, String)> {
+    ctx.snap
+        .account(ctx.account())
+        .and_then(|a| a.user(name))
+        .map(|u| {
+            u.tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn tag_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = user_name(ctx)?;
     let tags = tags_param(ctx)?;
     let arn = user_arn(ctx, &name);
-    ctx.authorize("iam:TagUser", &arn, |c| tag_keys(c, &tags))?;
-    let account_id = ctx.account().to_owned();
-    ctx.state.catalog.update(&account_id, |a| {
-        let u = a
-            .users
-            .get_mut(&name.to_lowercase())
-            .ok_or_else(|| no_such_user(&name))?;
-        merge_tags(&mut u.tags, &tags)
-    })?;
-    Ok(None)
+    let existing = current_tags(ctx, &name);
+    tag_entity(ctx, "iam:TagUser", &arn, &existing, &tags, |a| {
+        user_tags_mut(a, &name)
+    })
 }
 
 fn untag_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = user_name(ctx)?;
-    let keys: Vec<String> = ctx
-        .params
-        .list("TagKeys")
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let keys = tag_keys_param(ctx)?;
     let arn = user_arn(ctx, &name);
-    ctx.authorize("iam:UntagUser", &arn, |c| {
-        if !keys.is_empty() {
-            c.insert_multi("aws:TagKeys", keys.clone());
-        }
-    })?;
-    let account_id = ctx.account().to_owned();
-    ctx.state.catalog.update(&account_id, |a| {
-        let u = a
-            .users
-            .get_mut(&name.to_lowercase())
-            .ok_or_else(|| no_such_user(&name))?;
-        u.tags
-            .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-        Ok::<_, ServiceError>(())
-    })?;
-    Ok(None)
+    let existing = current_tags(ctx, &name);
+    untag_entity(ctx, "iam:UntagUser", &arn, &existing, &keys, |a| {
+        user_tags_mut(a, &name)
+    })
 }
 
 fn list_user_tags(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let name = user_name(ctx)?;
     let arn = user_arn(ctx, &name);
-    ctx.authorize("iam:ListUserTags", &arn, |_| {})?;
-    let a = account(ctx)?;
-    let u = a.user(&name).ok_or_else(|| no_such_user(&name))?;
-    let (page, next) = paginate(
-        &u.tags,
-        ctx.params.get("Marker"),
-        ctx.params.get("MaxItems"),
-    )?;
-    let mut x = Xml::new();
-    write_tags(&mut x, "Tags", &page);
-    write_truncation(&mut x, &next);
-    Ok(Some(x))
+    let existing = current_tags(ctx, &name);
+    list_entity_tags(ctx, "iam:ListUserTags", &arn, &existing, |ctx| {
+        let u = account(ctx)?
+            .user(&name)
+            .ok_or_else(|| no_such_user(&name))?;
+        Ok(&u.tags)
+    })
+}
+
+fn user_tags_mut<'a>(a: &'a mut Account, name: &str) -> Result<&'a mut Vec<Tag>, ServiceError> {
+    a.users
+        .get_mut(&name.to_lowercase())
+        .map(|u| &mut u.tags)
+        .ok_or_else(|| no_such_user(name))
 }
