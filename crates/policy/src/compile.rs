@@ -4,7 +4,7 @@
 use crate::arn::ArnPattern;
 use crate::ast::{ActionSpec, Effect, Policy, ResourceSpec, Statement};
 use crate::condition::{compile_block, Condition};
-use crate::context::Context;
+use crate::context::{key_hash, Context};
 use crate::pattern::Pattern;
 use crate::prepared::Prepared;
 use crate::principal::Principal;
@@ -33,8 +33,10 @@ struct Inner {
 /// request for that action) and those with a wildcard pattern (still to be matched).
 #[derive(Clone, Debug, Default)]
 struct ServiceIndex {
+    hash: u64,
     service: Box<str>,
-    exact: Vec<(Box<str>, Vec<u32>)>,
+    /// (hash of the action name, name, statements), sorted by hash.
+    exact: Vec<(u64, Box<str>, Vec<u32>)>,
     patterned: Vec<u32>,
 }
 
@@ -111,13 +113,14 @@ impl CompiledPolicy {
                         let idx = by_service
                             .entry(svc.clone())
                             .or_insert_with(|| ServiceIndex {
+                                hash: key_hash(svc),
                                 service: svc.clone(),
                                 ..ServiceIndex::default()
                             });
                         match p.name.literal() {
-                            Some(name) => match idx.exact.iter_mut().find(|(n, _)| **n == *name) {
-                                Some((_, list)) => push_once(list, i),
-                                None => idx.exact.push((name.into(), vec![i])),
+                            Some(name) => match idx.exact.iter_mut().find(|e| *e.1 == *name) {
+                                Some(e) => push_once(&mut e.2, i),
+                                None => idx.exact.push((key_hash(name), name.into(), vec![i])),
                             },
                             None => push_once(&mut idx.patterned, i),
                         }
@@ -129,7 +132,7 @@ impl CompiledPolicy {
         let mut by_service: Vec<ServiceIndex> = by_service.into_values().collect();
         by_service.sort_by(|a, b| a.service.cmp(&b.service));
         for idx in &mut by_service {
-            idx.exact.sort_by(|a, b| a.0.cmp(&b.0));
+            idx.exact.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         }
         CompiledPolicy(Arc::new(Inner {
             name: None,
@@ -162,21 +165,31 @@ impl CompiledPolicy {
     /// The statements that can apply to the request's action, in document order, each with
     /// whether its action is already known to match. Allocates nothing.
     pub(crate) fn candidates<'a>(&'a self, req: &Prepared<'_>) -> Candidates<'a> {
-        let (service, name) = req.split.unwrap_or((req.action, ""));
+        // Policies name few services: a linear scan over hashes beats any search.
         let (exact, patterned): (&[u32], &[u32]) = match self
             .0
             .by_service
-            .binary_search_by(|idx| (*idx.service).cmp(service))
+            .iter()
+            .find(|idx| idx.hash == req.service_hash && *idx.service == *req.service)
         {
-            Ok(i) => {
-                let idx = &self.0.by_service[i];
-                let exact = idx
-                    .exact
-                    .binary_search_by(|(n, _)| (**n).cmp(name))
-                    .map_or(&[][..], |j| idx.exact[j].1.as_slice());
+            Some(idx) => {
+                let exact = match idx.exact.binary_search_by_key(&req.name_hash, |e| e.0) {
+                    Ok(mut j) => {
+                        // Equal hashes sit together: step back to the first, then find the name.
+                        while j > 0 && idx.exact[j - 1].0 == req.name_hash {
+                            j -= 1;
+                        }
+                        idx.exact[j..]
+                            .iter()
+                            .take_while(|e| e.0 == req.name_hash)
+                            .find(|e| *e.1 == *req.name)
+                            .map_or(&[][..], |e| e.2.as_slice())
+                    }
+                    Err(_) => &[],
+                };
                 (exact, &idx.patterned)
             }
-            Err(_) => (&[], &[]),
+            None => (&[], &[]),
         };
         Candidates {
             exact,

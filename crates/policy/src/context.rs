@@ -30,6 +30,7 @@ pub(crate) struct Typed {
     pub(crate) date: Option<i64>,
     pub(crate) number: Option<f64>,
     pub(crate) ip: Option<std::net::IpAddr>,
+    pub(crate) boolean: Option<bool>,
 }
 
 impl Typed {
@@ -38,6 +39,7 @@ impl Typed {
             date: crate::condition::parse_date(v),
             number: crate::condition::parse_number(v),
             ip: v.trim().parse().ok(),
+            boolean: crate::condition::parse_bool(v),
         }
     }
 }
@@ -184,10 +186,16 @@ impl Context {
 
     /// As `get_typed`, with the key's hash computed beforehand (compiled conditions keep it).
     pub(crate) fn get_hashed(&self, hash: u64, key: &str) -> Option<(&ContextValue, &[Typed])> {
-        self.entries
-            .binary_search_by(|e| (e.hash, e.key.as_str()).cmp(&(hash, key)))
-            .ok()
-            .map(|i| (&self.entries[i].value, self.entries[i].typed.as_slice()))
+        // Compare hashes only while searching; names only among equal hashes.
+        let mut i = self.entries.binary_search_by_key(&hash, |e| e.hash).ok()?;
+        while i > 0 && self.entries[i - 1].hash == hash {
+            i -= 1;
+        }
+        self.entries[i..]
+            .iter()
+            .take_while(|e| e.hash == hash)
+            .find(|e| e.key == key)
+            .map(|e| (&e.value, e.typed.as_slice()))
     }
 
     /// The value of a single-valued key, for policy variables (a multivalued key is not one).

@@ -4,6 +4,7 @@
 //! caller's stack.
 
 use crate::arn::split6;
+use crate::context::key_hash;
 
 pub(crate) const INLINE: usize = 128;
 
@@ -27,6 +28,12 @@ pub(crate) struct Prepared<'a> {
     pub(crate) action: &'a str,
     /// The lowercased service prefix and action name (`None` without a colon).
     pub(crate) split: Option<(&'a str, &'a str)>,
+    /// The service (the whole action without a colon) and the name, with their hashes, for
+    /// the compiled policies' action index.
+    pub(crate) service: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) service_hash: u64,
+    pub(crate) name_hash: u64,
     pub(crate) resource: &'a str,
     pub(crate) resource_parts: Option<[&'a str; 6]>,
 }
@@ -44,9 +51,15 @@ impl<'a> Prepared<'a> {
             buf.heap = action.to_lowercase();
             &buf.heap
         };
+        let split = lower.split_once(':');
+        let (service, name) = split.unwrap_or((lower, ""));
         Prepared {
             action: lower,
-            split: lower.split_once(':'),
+            split,
+            service,
+            name,
+            service_hash: key_hash(service),
+            name_hash: key_hash(name),
             resource,
             resource_parts: split6(resource),
         }

@@ -9,7 +9,7 @@ mod operator;
 mod values;
 
 pub(crate) use operator::{Family, Operator, SetOp};
-pub(crate) use values::{parse_date, parse_number, Values};
+pub(crate) use values::{parse_bool, parse_date, parse_number, Values};
 
 use crate::ast::ConditionBlock;
 use crate::context::{key_hash, Context, ContextValue, Typed};

@@ -108,7 +108,7 @@ impl Values {
                 })
             }
             Values::Bool(bools) => {
-                let v = parse_bool(value);
+                let v = typed.boolean;
                 v.is_some() && bools.contains(&v)
             }
             Values::Binary(blobs) => {
@@ -132,7 +132,7 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
     t.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
-fn parse_bool(s: &str) -> Option<bool> {
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     if s.eq_ignore_ascii_case("true") {
         Some(true)
     } else if s.eq_ignore_ascii_case("false") {
