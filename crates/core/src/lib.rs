@@ -12,6 +12,8 @@ pub mod ids;
 pub mod kms;
 pub mod managed;
 pub mod model;
+pub mod objects;
+pub mod s3;
 pub mod session;
 
 pub use authorizer::{Authorization, Authorizer, ResourceGuard};

@@ -184,6 +184,9 @@ pub struct Account {
     /// regional) to the id of the key it points at.
     #[serde(default)]
     pub kms_aliases: BTreeMap<String, String>,
+    /// S3 buckets this account owns, by name (names are global: see `crate::s3`).
+    #[serde(default)]
+    pub buckets: BTreeMap<String, crate::s3::Bucket>,
 }
 
 impl Account {
@@ -201,6 +204,7 @@ impl Account {
             instance_profiles: BTreeMap::new(),
             kms_keys: BTreeMap::new(),
             kms_aliases: BTreeMap::new(),
+            buckets: BTreeMap::new(),
         }
     }
 

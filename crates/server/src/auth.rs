@@ -9,7 +9,7 @@ use rolegate_core::{clock, Account, Caller, CatalogError};
 use rolegate_services::{ServiceError, State};
 use rolegate_sigv4::{parse, CredentialScope, Protocol, Request, SigV4Error, Timestamp, Verifier};
 
-fn sigv4_error(e: &SigV4Error, protocol: Protocol) -> ServiceError {
+pub(crate) fn sigv4_error(e: &SigV4Error, protocol: Protocol) -> ServiceError {
     ServiceError::new(
         e.status_for(protocol),
         e.code_for(protocol),
@@ -42,14 +42,14 @@ fn expired_token(protocol: Protocol) -> ServiceError {
 }
 
 /// The development-mode root of a 12-digit key id (or `test`), if it is one.
-fn dev_root(key: &str) -> Option<&str> {
+pub(crate) fn dev_root(key: &str) -> Option<&str> {
     if key == "test" {
         return Some("000000000000");
     }
     (key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit())).then_some(key)
 }
 
-fn ensure_account(state: &State, id: &str) -> Result<(), ServiceError> {
+pub(crate) fn ensure_account(state: &State, id: &str) -> Result<(), ServiceError> {
     if state.catalog.snapshot().account(id).is_some() {
         return Ok(());
     }

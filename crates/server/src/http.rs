@@ -28,16 +28,19 @@ use tokio::net::TcpListener;
 /// The largest request body accepted by the query services (policy documents are ≤ 128 KiB).
 const MAX_QUERY_BODY: usize = 4 * 1024 * 1024;
 
-struct App {
-    state: State,
-    verifier: Verifier,
+pub(crate) struct App {
+    pub(crate) state: State,
+    pub(crate) verifier: Verifier,
+    pub(crate) objects: rolegate_core::objects::ObjectStore,
 }
 
 pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), StartError> {
     let state = open_state(data_dir, dev_mode)?;
+    let objects = rolegate_core::objects::ObjectStore::open(&data_dir.join("objects"))?;
     let app = Arc::new(App {
         state,
         verifier: Verifier::new(4096),
+        objects,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -57,7 +60,7 @@ pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), 
             let _ = stream.set_nodelay(true);
             let app = app.clone();
             tokio::spawn(async move {
-                let svc = service_fn(move |req| handle(app.clone(), req, peer));
+                let svc = service_fn(move |req| route(app.clone(), req, peer));
                 if let Err(e) = http1::Builder::new()
                     .keep_alive(true)
                     .serve_connection(TokioIo::new(stream), svc)
@@ -127,6 +130,20 @@ fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     r
 }
 
+/// S3 (streamed bodies both ways) or one of the services that read the whole body.
+async fn route(
+    app: Arc<App>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<crate::s3::RespBody>, Infallible> {
+    let (parts, body) = req.into_parts();
+    if !parts.uri.path().starts_with("/_rolegate/") && crate::s3::is_s3(&parts) {
+        return Ok(crate::s3::handle(app, parts, body, peer, request_id()).await);
+    }
+    let resp = handle(app, Request::from_parts(parts, body), peer).await?;
+    Ok(resp.map(|b| b.map_err(|never| match never {}).boxed()))
+}
+
 async fn handle(
     app: Arc<App>,
     req: Request<Incoming>,
@@ -161,7 +178,11 @@ fn admin_route(app: &App, method: &Method, path: &str) -> Response<Full<Bytes>> 
     match (method, path) {
         (&Method::GET, "health") => plain(StatusCode::OK, "ok\n"),
         (&Method::POST, "reset") if app.state.dev_mode => {
-            match tokio::task::block_in_place(|| app.state.catalog.reset()) {
+            let reset = tokio::task::block_in_place(|| {
+                app.state.catalog.reset().map_err(|e| e.to_string())?;
+                app.objects.clear().map_err(|e| e.to_string())
+            });
+            match reset {
                 Ok(()) => plain(StatusCode::OK, "reset\n"),
                 Err(e) => {
                     tracing::error!("reset: {e}");

@@ -4,6 +4,7 @@ mod auth;
 mod cli;
 mod http;
 mod open;
+mod s3;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod iam;
 pub mod kms;
 pub mod protocol;
+pub mod s3;
 pub mod sts;
 #[cfg(test)]
 pub mod testing;
