@@ -367,3 +367,27 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mfa_codes_are_refused_clearly() {
+    let server = Server::start();
+    let anne = setup_anne(&server).await;
+    let sts = server.sts(&anne.key, &anne.secret, None);
+    let e = sts
+        .assume_role()
+        .role_arn(ROLE)
+        .role_session_name("mfa")
+        .external_id("XX9812DDF2V")
+        .serial_number("arn:aws:iam::111111111111:mfa/Anne")
+        .token_code("123456")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err_code(&e),
+        (
+            "AccessDenied".to_owned(),
+            "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.".to_owned()
+        )
+    );
+}

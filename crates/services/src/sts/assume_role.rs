@@ -145,6 +145,13 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
             "Roles may not be assumed by root accounts.",
         ));
     }
+    // rolegate has no MFA devices yet: no code can be valid, so say so instead of ignoring it.
+    if ctx.params.get("SerialNumber").is_some() || ctx.params.get("TokenCode").is_some() {
+        ctx.no_permission_required();
+        return Err(ServiceError::access_denied(
+            "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.",
+        ));
+    }
     let parent = ctx.caller.session().cloned();
     // Role chaining: transitive tags and the source identity come along and cannot change.
     let mut tags = input.tags.clone();
