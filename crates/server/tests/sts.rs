@@ -391,3 +391,111 @@ async fn mfa_codes_are_refused_clearly() {
         )
     );
 }
+
+/// Session tags need sts:TagSession in the trust policy (and the caller's policy); they become
+/// aws:PrincipalTag/* of the session and transitive ones follow a role chain. A source identity
+/// needs sts:SetSourceIdentity and cannot be changed down the chain.
+#[tokio::test(flavor = "multi_thread")]
+async fn session_tags_and_source_identity() {
+    let server = Server::start();
+    let a = server.root_iam("111111111111");
+    a.create_user().user_name("tagger").send().await.unwrap();
+    a.put_user_policy()
+        .user_name("tagger")
+        .policy_name("all-sts")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"],"Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let k = a
+        .create_access_key()
+        .user_name("tagger")
+        .send()
+        .await
+        .unwrap();
+    let k = k.access_key().unwrap();
+    let trust_assume_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/tagger"},"Action":"sts:AssumeRole"}]}"#;
+    let trust_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/tagger"},"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}]}"#;
+    a.create_role()
+        .role_name("plain")
+        .assume_role_policy_document(trust_assume_only)
+        .send()
+        .await
+        .unwrap();
+    a.create_role()
+        .role_name("tagged")
+        .assume_role_policy_document(trust_all)
+        .send()
+        .await
+        .unwrap();
+    // The role may read only roles whose team tag equals the session's.
+    a.put_role_policy()
+        .role_name("tagged")
+        .policy_name("by-team")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let sts = server.sts(k.access_key_id(), k.secret_access_key(), None);
+    let tag = |k: &str, v: &str| {
+        aws_sdk_sts::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .unwrap()
+    };
+
+    // Tags without sts:TagSession in the trust policy.
+    let e = sts
+        .assume_role()
+        .role_arn("arn:aws:iam::111111111111:role/plain")
+        .role_session_name("s1")
+        .tags(tag("team", "blue"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err_code(&e),
+        (
+            "AccessDenied".to_owned(),
+            "User: arn:aws:iam::111111111111:user/tagger is not authorized to perform: sts:TagSession on resource: arn:aws:iam::111111111111:role/plain because no role trust policy allows the sts:TagSession action".to_owned()
+        )
+    );
+
+    // With it: the tag reaches aws:PrincipalTag.
+    for (team, allowed) in [("blue", true), ("red", false)] {
+        let r = sts
+            .assume_role()
+            .role_arn("arn:aws:iam::111111111111:role/tagged")
+            .role_session_name("s1")
+            .tags(tag("team", team))
+            .source_identity("tagger-laptop")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.source_identity(), Some("tagger-laptop"));
+        let c = r.credentials().unwrap();
+        let iam = server.iam(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token()),
+        );
+        let got = iam.get_role().role_name("plain").send().await;
+        assert_eq!(got.is_ok(), allowed, "team {team}");
+    }
+
+    // A source identity needs sts:SetSourceIdentity in the trust policy.
+    let e = sts
+        .assume_role()
+        .role_arn("arn:aws:iam::111111111111:role/plain")
+        .role_session_name("s1")
+        .source_identity("tagger-laptop")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err_code(&e).1.contains("sts:SetSourceIdentity"),
+        "{:?}",
+        err_code(&e)
+    );
+}
