@@ -7,6 +7,15 @@
 //! the old one. The metadata rename is the commit point, so a crash at any moment leaves
 //! either the old object or the new one, never half of one; start-up removes the temporary
 //! files and data files no metadata names. Listing reads an in-memory index of the metadata.
+//!
+//! Multipart uploads live in `buckets/<bucket>/uploads/<upload-id>/`: `upload.json` (the
+//! object-to-be's metadata), one `p-<n>.json` per part naming its data file `d-<id>`, committed
+//! the same way (data renamed in, then the part metadata renamed over). An upload directory
+//! appears by renaming a complete staging directory in and disappears by renaming it out to
+//! `tmp/`, so both are atomic. Completing streams the part files into an ordinary upload and
+//! commits it as above, then removes the upload; the object is visible all at once or not at
+//! all. (A crash between the object's commit and the upload's removal leaves the upload listed
+//! as well; completing or aborting it again is harmless.)
 
 use md5::{Digest, Md5};
 use parking_lot::{Mutex, RwLock};
@@ -17,6 +26,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// One stored object's metadata.
@@ -91,10 +101,71 @@ impl Drop for ObjectWriter {
 
 type BucketIndex = BTreeMap<String, Arc<ObjectMeta>>;
 
+/// A multipart upload's own metadata, fixed at creation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadMeta {
+    /// Assigned by [`ObjectStore::create_upload`].
+    pub id: String,
+    pub key: String,
+    /// Unix milliseconds.
+    pub initiated: i64,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `x-amz-checksum-algorithm` at creation, lowercase (`crc32`...).
+    #[serde(default)]
+    pub checksum_algorithm: Option<String>,
+    /// `x-amz-checksum-type` at creation (`COMPOSITE`, `FULL_OBJECT`).
+    #[serde(default)]
+    pub checksum_type: Option<String>,
+    /// The initiator's ARN and name.
+    #[serde(default)]
+    pub initiator: String,
+    #[serde(default)]
+    pub initiator_name: String,
+}
+
+/// One uploaded part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartMeta {
+    pub number: u32,
+    pub size: u64,
+    /// The hex MD5 of the part, without quotes.
+    pub etag: String,
+    /// Unix milliseconds.
+    pub last_modified: i64,
+    #[serde(default)]
+    pub checksums: BTreeMap<String, String>,
+    /// The data file's name in the upload directory.
+    pub data: String,
+}
+
+/// A multipart upload in progress.
+pub struct Upload {
+    pub bucket: String,
+    pub meta: UploadMeta,
+    parts: Mutex<BTreeMap<u32, PartMeta>>,
+    /// Held while a part commits, and for all of a completion or an abort.
+    busy: Mutex<()>,
+    gone: AtomicBool,
+}
+
+impl Upload {
+    /// The parts uploaded so far, by number.
+    pub fn parts(&self) -> BTreeMap<u32, PartMeta> {
+        self.parts.lock().clone()
+    }
+}
+
 pub struct ObjectStore {
     root: PathBuf,
     index: RwLock<HashMap<String, BucketIndex>>,
     commit: Mutex<()>,
+    /// Uploads in progress, by upload id.
+    uploads: RwLock<HashMap<String, Arc<Upload>>>,
 }
 
 fn key_file(key: &str) -> String {
@@ -111,6 +182,73 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Writes `bytes` to `path` and makes them durable (not the directory entry).
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Loads the uploads of one bucket directory, removing what a crash left half-made.
+fn load_uploads(
+    bucket: &str,
+    dir: &Path,
+    out: &mut HashMap<String, Arc<Upload>>,
+) -> io::Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let meta = fs::read(path.join("upload.json"))
+            .ok()
+            .and_then(|t| serde_json::from_slice::<UploadMeta>(&t).ok());
+        let Some(meta) = meta.filter(|m| m.id == entry.file_name().to_string_lossy()) else {
+            let _ = fs::remove_dir_all(&path);
+            continue;
+        };
+        let mut parts = BTreeMap::new();
+        let mut files = Vec::new();
+        for f in fs::read_dir(&path)? {
+            let f = f?;
+            let name = f.file_name().to_string_lossy().into_owned();
+            if name.starts_with("p-") && name.ends_with(".json") {
+                match fs::read(f.path())
+                    .ok()
+                    .and_then(|t| serde_json::from_slice::<PartMeta>(&t).ok())
+                {
+                    Some(p) => {
+                        parts.insert(p.number, p);
+                    }
+                    None => {
+                        let _ = fs::remove_file(f.path());
+                    }
+                }
+            } else if name != "upload.json" {
+                files.push((name, f.path()));
+            }
+        }
+        let live: HashSet<&str> = parts.values().map(|p| p.data.as_str()).collect();
+        for (name, p) in &files {
+            if !live.contains(name.as_str()) {
+                let _ = fs::remove_file(p);
+            }
+        }
+        out.insert(
+            meta.id.clone(),
+            Arc::new(Upload {
+                bucket: bucket.to_owned(),
+                meta,
+                parts: Mutex::new(parts),
+                busy: Mutex::new(()),
+                gone: AtomicBool::new(false),
+            }),
+        );
+    }
+    Ok(())
+}
+
 impl ObjectStore {
     /// Opens (or creates) the store under `root`, cleaning what a crash left behind.
     pub fn open(root: &Path) -> io::Result<ObjectStore> {
@@ -121,6 +259,7 @@ impl ObjectStore {
         fs::create_dir_all(&tmp)?;
         fs::create_dir_all(root.join("buckets"))?;
         let mut index = HashMap::new();
+        let mut uploads = HashMap::new();
         for entry in fs::read_dir(root.join("buckets"))? {
             let entry = entry?;
             let bucket = entry.file_name().to_string_lossy().into_owned();
@@ -150,12 +289,14 @@ impl ObjectStore {
                     let _ = fs::remove_file(d.path());
                 }
             }
+            load_uploads(&bucket, &dir.join("uploads"), &mut uploads)?;
             index.insert(bucket, objects);
         }
         Ok(ObjectStore {
             root: root.to_owned(),
             index: RwLock::new(index),
             commit: Mutex::new(()),
+            uploads: RwLock::new(uploads),
         })
     }
 
@@ -176,6 +317,12 @@ impl ObjectStore {
     pub fn delete_bucket(&self, bucket: &str) -> io::Result<()> {
         let _guard = self.commit.lock();
         self.index.write().remove(bucket);
+        self.uploads.write().retain(|_, u| {
+            if u.bucket == bucket {
+                u.gone.store(true, Ordering::SeqCst);
+            }
+            u.bucket != bucket
+        });
         match fs::remove_dir_all(self.bucket_dir(bucket)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -186,6 +333,9 @@ impl ObjectStore {
     pub fn clear(&self) -> io::Result<()> {
         let _guard = self.commit.lock();
         self.index.write().clear();
+        for u in self.uploads.write().drain().map(|(_, u)| u) {
+            u.gone.store(true, Ordering::SeqCst);
+        }
         let buckets = self.root.join("buckets");
         fs::remove_dir_all(&buckets)?;
         fs::create_dir_all(&buckets)
@@ -261,6 +411,151 @@ impl ObjectStore {
             let _ = fs::remove_file(dir.join("data").join(&old.data));
         }
         Ok(meta)
+    }
+
+    fn upload_dir(&self, bucket: &str, id: &str) -> PathBuf {
+        self.bucket_dir(bucket).join("uploads").join(id)
+    }
+
+    /// Starts a multipart upload (its id is assigned here). `NotFound` when the bucket is gone.
+    pub fn create_upload(&self, bucket: &str, mut meta: UploadMeta) -> io::Result<Arc<Upload>> {
+        meta.id = format!("{}{}", random_id(), random_id());
+        let staging = self.root.join("tmp").join(format!("upload-{}", meta.id));
+        fs::create_dir(&staging)?;
+        let json = serde_json::to_vec(&meta).map_err(io::Error::other)?;
+        let staged = write_synced(&staging.join("upload.json"), &json).and_then(|()| {
+            sync_dir(&staging)?;
+            let _guard = self.commit.lock();
+            if !self.index.read().contains_key(bucket) {
+                return Err(io::Error::new(io::ErrorKind::NotFound, "bucket deleted"));
+            }
+            let dir = self.bucket_dir(bucket).join("uploads");
+            fs::create_dir_all(&dir)?;
+            fs::rename(&staging, dir.join(&meta.id))?;
+            sync_dir(&dir)
+        });
+        if let Err(e) = staged {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        let upload = Arc::new(Upload {
+            bucket: bucket.to_owned(),
+            meta,
+            parts: Mutex::new(BTreeMap::new()),
+            busy: Mutex::new(()),
+            gone: AtomicBool::new(false),
+        });
+        self.uploads
+            .write()
+            .insert(upload.meta.id.clone(), upload.clone());
+        Ok(upload)
+    }
+
+    /// The upload `id` of `bucket`, if in progress.
+    pub fn upload(&self, bucket: &str, id: &str) -> Option<Arc<Upload>> {
+        self.uploads
+            .read()
+            .get(id)
+            .filter(|u| u.bucket == bucket)
+            .cloned()
+    }
+
+    /// The uploads in progress in `bucket`, by key, then initiation time.
+    pub fn uploads(&self, bucket: &str) -> Vec<Arc<Upload>> {
+        let mut out: Vec<Arc<Upload>> = self
+            .uploads
+            .read()
+            .values()
+            .filter(|u| u.bucket == bucket)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.meta.key, a.meta.initiated, &a.meta.id).cmp(&(
+                &b.meta.key,
+                b.meta.initiated,
+                &b.meta.id,
+            ))
+        });
+        out
+    }
+
+    /// Runs `f` with the upload held: no part commits, completion or abort of it meanwhile.
+    /// `None` when there is no such upload (or it was completed or aborted while waiting).
+    pub fn with_upload<R>(
+        &self,
+        bucket: &str,
+        id: &str,
+        f: impl FnOnce(&Upload) -> R,
+    ) -> Option<R> {
+        let upload = self.upload(bucket, id)?;
+        let _busy = upload.busy.lock();
+        if upload.gone.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(f(&upload))
+    }
+
+    /// Makes a part durable, replacing any part of that number (call within
+    /// [`ObjectStore::with_upload`]).
+    pub fn commit_part(
+        &self,
+        upload: &Upload,
+        mut w: ObjectWriter,
+        number: u32,
+        checksums: BTreeMap<String, String>,
+        last_modified: i64,
+    ) -> io::Result<PartMeta> {
+        w.file.flush()?;
+        w.file.sync_all()?;
+        let dir = self.upload_dir(&upload.bucket, &upload.meta.id);
+        let part = PartMeta {
+            number,
+            size: w.size,
+            etag: w.md5_hex(),
+            last_modified,
+            checksums,
+            data: format!("d-{}", w.id),
+        };
+        fs::rename(&w.path, dir.join(&part.data))?;
+        w.path = PathBuf::new();
+        let json = serde_json::to_vec(&part).map_err(io::Error::other)?;
+        let tmp = dir.join(format!(".{}.tmp", random_id()));
+        let written = write_synced(&tmp, &json)
+            .and_then(|()| fs::rename(&tmp, dir.join(format!("p-{number}.json"))))
+            .and_then(|()| sync_dir(&dir));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(dir.join(&part.data));
+            return Err(e);
+        }
+        let old = upload.parts.lock().insert(number, part.clone());
+        if let Some(old) = old {
+            let _ = fs::remove_file(dir.join(old.data));
+        }
+        Ok(part)
+    }
+
+    /// Opens a part's data (within [`ObjectStore::with_upload`], where parts stay put).
+    pub fn open_part(&self, upload: &Upload, part: &PartMeta) -> io::Result<File> {
+        File::open(
+            self.upload_dir(&upload.bucket, &upload.meta.id)
+                .join(&part.data),
+        )
+    }
+
+    /// Removes an upload and its parts, after completion or on abort (call within
+    /// [`ObjectStore::with_upload`]).
+    pub fn remove_upload(&self, upload: &Upload) -> io::Result<()> {
+        upload.gone.store(true, Ordering::SeqCst);
+        self.uploads.write().remove(&upload.meta.id);
+        let dir = self.upload_dir(&upload.bucket, &upload.meta.id);
+        let trash = self.root.join("tmp").join(format!("gone-{}", random_id()));
+        fs::rename(&dir, &trash)?;
+        if let Some(parent) = dir.parent() {
+            sync_dir(parent)?;
+        }
+        let _ = fs::remove_dir_all(&trash);
+        Ok(())
     }
 
     pub fn get(&self, bucket: &str, key: &str) -> Option<Arc<ObjectMeta>> {
@@ -360,6 +655,55 @@ mod tests {
         assert!(s.delete("b", "z")?);
         assert!(!s.delete("b", "z")?);
         assert!(!s.is_empty("b"));
+        Ok(())
+    }
+
+    #[test]
+    fn uploads_and_parts_survive_reopen_and_go_when_removed() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let id;
+        {
+            let s = ObjectStore::open(dir.path())?;
+            s.create_bucket("b")?;
+            let u = s.create_upload(
+                "b",
+                UploadMeta {
+                    key: "k".into(),
+                    ..UploadMeta::default()
+                },
+            )?;
+            id = u.meta.id.clone();
+            for (n, body) in [(1, &b"one"[..]), (2, b"two"), (1, b"ONE")] {
+                let mut w = s.writer()?;
+                w.write(body)?;
+                s.with_upload("b", &id, |u| s.commit_part(u, w, n, BTreeMap::new(), 0))
+                    .ok_or(io::ErrorKind::NotFound)??;
+            }
+            // A part that never committed, and a half-made upload directory.
+            fs::write(
+                dir.path().join("buckets/b/uploads").join(&id).join("d-x"),
+                b"x",
+            )?;
+            fs::create_dir(dir.path().join("buckets/b/uploads/half"))?;
+        }
+        let s = ObjectStore::open(dir.path())?;
+        assert!(s.upload("other", &id).is_none());
+        let u = s.upload("b", &id).ok_or(io::ErrorKind::NotFound)?;
+        let parts = u.parts();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[&1].etag, "bc21e6484530fc9d0313cb816b733396");
+        let mut data = String::new();
+        io::Read::read_to_string(&mut s.open_part(&u, &parts[&1])?, &mut data)?;
+        assert_eq!(data, "ONE");
+        let updir = dir.path().join("buckets/b/uploads");
+        assert_eq!(fs::read_dir(updir.join(&id))?.count(), 5);
+        assert_eq!(fs::read_dir(&updir)?.count(), 1);
+        assert_eq!(s.uploads("b").len(), 1);
+        s.with_upload("b", &id, |u| s.remove_upload(u))
+            .ok_or(io::ErrorKind::NotFound)??;
+        assert!(s.with_upload("b", &id, |_| ()).is_none());
+        assert_eq!(fs::read_dir(&updir)?.count(), 0);
+        assert!(s.uploads("b").is_empty());
         Ok(())
     }
 }

@@ -173,10 +173,15 @@ pub(crate) fn authorize(
 
 /// Reads a small body whole.
 pub(crate) fn read_body(s: &mut S3Ctx<'_>) -> Result<Vec<u8>, ServiceError> {
+    read_body_limit(s, MAX_XML_BODY)
+}
+
+/// Reads a body whole, refusing one above `limit` bytes.
+pub(crate) fn read_body_limit(s: &mut S3Ctx<'_>, limit: usize) -> Result<Vec<u8>, ServiceError> {
     let mut out = Vec::new();
     while let Some(chunk) = s.req.body.next_chunk()? {
         out.extend_from_slice(&chunk);
-        if out.len() > MAX_XML_BODY {
+        if out.len() > limit {
             return Err(s3_error(
                 400,
                 "MaxMessageLengthExceeded",

@@ -110,7 +110,7 @@ fn input(s: &S3Ctx<'_>) -> Result<ListInput, ServiceError> {
     })
 }
 
-fn enc(url: bool, s: &str) -> String {
+pub(crate) fn enc(url: bool, s: &str) -> String {
     if !url {
         return s.to_owned();
     }

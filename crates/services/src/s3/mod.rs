@@ -1,4 +1,4 @@
-//! S3 (restXml): buckets, objects, listings, bucket policies and tags. One file per group of
+//! S3 (restXml): buckets, objects, multipart uploads, listings, bucket policies and tags. One file per group of
 //! operations.
 //!
 //! The server hands over the request already authenticated (method, bucket, key, query,
@@ -11,6 +11,7 @@ mod buckets;
 mod checksum;
 mod common;
 mod list;
+mod multipart;
 mod objects;
 mod policy;
 mod tagging;
@@ -155,6 +156,7 @@ pub fn route(req: &S3Request<'_>) -> Result<(&'static str, Handler), ServiceErro
             }
             "GET" if q("policy") => ("GetBucketPolicy", policy::get_bucket_policy),
             "GET" if q("tagging") => ("GetBucketTagging", tagging::get_bucket_tagging),
+            "GET" if q("uploads") => ("ListMultipartUploads", multipart::list_multipart_uploads),
             "GET" if req.query("list-type") == Some("2") => {
                 ("ListObjectsV2", list::list_objects_v2)
             }
@@ -174,20 +176,28 @@ pub fn route(req: &S3Request<'_>) -> Result<(&'static str, Handler), ServiceErro
             _ => return Err(common::not_implemented()),
         },
         (m, Some(_), Some(_)) => match m {
-            "PUT" if q("uploadId") || q("tagging") || q("acl") => {
-                return Err(common::not_implemented())
+            "PUT" if q("uploadId") && req.header("x-amz-copy-source").is_some() => {
+                ("UploadPartCopy", multipart::upload_part_copy)
             }
+            "PUT" if q("uploadId") => ("UploadPart", multipart::upload_part),
+            "PUT" if q("tagging") || q("acl") => return Err(common::not_implemented()),
             "PUT" if req.header("x-amz-copy-source").is_some() => {
                 ("CopyObject", objects::copy_object)
             }
             "PUT" => ("PutObject", objects::put_object),
-            "GET" if q("uploadId") || q("tagging") || q("acl") => {
-                return Err(common::not_implemented())
-            }
+            "GET" if q("uploadId") => ("ListParts", multipart::list_parts),
+            "GET" if q("tagging") || q("acl") => return Err(common::not_implemented()),
             "GET" => ("GetObject", objects::get_object),
             "HEAD" => ("HeadObject", objects::head_object),
-            "DELETE" if q("uploadId") => return Err(common::not_implemented()),
+            "DELETE" if q("uploadId") => {
+                ("AbortMultipartUpload", multipart::abort_multipart_upload)
+            }
             "DELETE" => ("DeleteObject", objects::delete_object),
+            "POST" if q("uploads") => ("CreateMultipartUpload", multipart::create_multipart_upload),
+            "POST" if q("uploadId") => (
+                "CompleteMultipartUpload",
+                multipart::complete_multipart_upload,
+            ),
             _ => return Err(common::not_implemented()),
         },
     };

@@ -10,7 +10,7 @@ use super::common::{
 };
 use super::{S3Body, S3Ctx, S3Response};
 use crate::error::ServiceError;
-use rolegate_core::objects::{NewObject, ObjectMeta};
+use rolegate_core::objects::{NewObject, ObjectMeta, ObjectWriter};
 use rolegate_core::s3::find_bucket;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -24,12 +24,12 @@ const STORED_HEADERS: &[&str] = &[
     "expires",
 ];
 
-fn key(s: &S3Ctx<'_>) -> String {
+pub(crate) fn key(s: &S3Ctx<'_>) -> String {
     s.req.key.clone().unwrap_or_default()
 }
 
 /// The request's object metadata: content type, `x-amz-meta-*`, stored headers.
-fn new_object(s: &S3Ctx<'_>, key: String) -> NewObject {
+pub(crate) fn new_object(s: &S3Ctx<'_>, key: String) -> NewObject {
     let mut metadata = BTreeMap::new();
     let mut headers = BTreeMap::new();
     for (n, v) in &s.req.headers {
@@ -68,7 +68,7 @@ fn new_object(s: &S3Ctx<'_>, key: String) -> NewObject {
     }
 }
 
-fn put_keys(s: &S3Ctx<'_>) -> Vec<(String, String)> {
+pub(crate) fn put_keys(s: &S3Ctx<'_>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for h in [
         "x-amz-server-side-encryption",
@@ -99,6 +99,36 @@ pub(crate) fn put_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError> 
         return Err(s3_error(400, "KeyTooLongError", "Your key is too long"));
     }
     let mut new = new_object(s, key);
+    let received = receive(s)?;
+    new.checksums = received.checksums;
+    let w = received.writer;
+    let meta = s.objects.commit(&found.bucket.name, w, new).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            no_such_bucket()
+        } else {
+            io_error(e)
+        }
+    })?;
+    let mut r = S3Response::empty(200).header("etag", format!("\"{}\"", meta.etag));
+    for (n, v) in received.response_headers {
+        r = r.header(&n, v);
+    }
+    Ok(r)
+}
+
+/// A request body received into a temporary file, its checksums verified.
+pub(crate) struct Received {
+    pub writer: ObjectWriter,
+    /// Algorithm (`crc32`...) → the base64 value sent and verified.
+    pub checksums: BTreeMap<String, String>,
+    /// The `x-amz-checksum-*` headers to answer with.
+    pub response_headers: Vec<(String, String)>,
+}
+
+/// Streams the request body to a temporary file, checking Content-MD5 and the
+/// `x-amz-checksum-*` values (header or aws-chunked trailer) as it goes (PutObject, UploadPart).
+pub(crate) fn receive(s: &mut S3Ctx<'_>) -> Result<Received, ServiceError> {
+    let mut checksums = BTreeMap::new();
     // Checksums to verify: Content-MD5 and the x-amz-checksum-* ones (header or trailer).
     let md5 = s
         .req
@@ -147,24 +177,17 @@ pub(crate) fn put_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError> 
         if let Some(computed) = h.finish_base64() {
             checksum::check(&alg, &sent, &computed)?;
         }
-        new.checksums.insert(alg.clone(), sent.clone());
+        checksums.insert(alg.clone(), sent.clone());
         response_checksums.push((format!("x-amz-checksum-{alg}"), sent));
     }
-    let meta = s.objects.commit(&found.bucket.name, w, new).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            no_such_bucket()
-        } else {
-            io_error(e)
-        }
-    })?;
-    let mut r = S3Response::empty(200).header("etag", format!("\"{}\"", meta.etag));
-    for (n, v) in response_checksums {
-        r = r.header(&n, v);
-    }
-    Ok(r)
+    Ok(Received {
+        writer: w,
+        checksums,
+        response_headers: response_checksums,
+    })
 }
 
-fn etag_matches(list: &str, etag: &str) -> bool {
+pub(crate) fn etag_matches(list: &str, etag: &str) -> bool {
     list.split(',')
         .map(str::trim)
         .any(|t| t == "*" || t.trim_matches('"') == etag)
@@ -205,7 +228,7 @@ fn preconditions(s: &S3Ctx<'_>, meta: &ObjectMeta) -> Result<(), ServiceError> {
 
 /// Looks up the object after `s3:GetObject` was allowed. A missing key is NoSuchKey only for
 /// callers who may list the bucket; others get AccessDenied, as on AWS.
-fn readable(
+pub(crate) fn readable(
     s: &mut S3Ctx<'_>,
     found: &Found,
     key: &str,
@@ -360,7 +383,7 @@ pub(crate) fn delete_objects(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceErr
 }
 
 /// `x-amz-copy-source`: `bucket/key` or `/bucket/key`, percent-encoded, maybe `?versionId=`.
-fn copy_source(v: &str) -> Result<(String, String), ServiceError> {
+pub(crate) fn copy_source(v: &str) -> Result<(String, String), ServiceError> {
     let v = v.split_once("?versionId=").map_or(v, |(p, _)| p);
     let decoded = percent_encoding::percent_decode_str(v.trim_start_matches('/'))
         .decode_utf8()

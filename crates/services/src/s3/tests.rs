@@ -98,19 +98,96 @@ const CASES: &[Case] = &[
         &[("x-amz-copy-source", "cov-bucket/k")],
         "",
     ),
+    (
+        "POST",
+        Some("cov-bucket"),
+        Some("k"),
+        &[("uploads", "")],
+        &[],
+        "",
+    ),
+    (
+        "PUT",
+        Some("cov-bucket"),
+        Some("k"),
+        &[("partNumber", "1"), ("uploadId", "u")],
+        &[],
+        "data",
+    ),
+    (
+        "PUT",
+        Some("cov-bucket"),
+        Some("k"),
+        &[("partNumber", "1"), ("uploadId", "u")],
+        &[("x-amz-copy-source", "cov-bucket/k")],
+        "",
+    ),
+    (
+        "POST",
+        Some("cov-bucket"),
+        Some("k"),
+        &[("uploadId", "u")],
+        &[],
+        "<CompleteMultipartUpload/>",
+    ),
+    (
+        "DELETE",
+        Some("cov-bucket"),
+        Some("k"),
+        &[("uploadId", "u")],
+        &[],
+        "",
+    ),
+    (
+        "GET",
+        Some("cov-bucket"),
+        Some("k"),
+        &[("uploadId", "u")],
+        &[],
+        "",
+    ),
+    ("GET", Some("cov-bucket"), None, &[("uploads", "")], &[], ""),
 ];
 
 fn call(h: &Harness, objects: &ObjectStore, caller: &Caller, case: &Case) -> S3Response {
     let (method, bucket, key, query, headers, body) = *case;
-    let mut body = BytesBody(Some(body.as_bytes().to_vec()));
+    let q: Vec<(String, String)> = query
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    call_with(
+        h,
+        objects,
+        caller,
+        (method, bucket, key, headers),
+        q,
+        body.as_bytes().to_vec(),
+    )
+}
+
+/// (method, bucket, key, headers) of a request.
+type Target<'h> = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'h [(&'h str, &'h str)],
+);
+
+fn call_with(
+    h: &Harness,
+    objects: &ObjectStore,
+    caller: &Caller,
+    (method, bucket, key, headers): Target<'_>,
+    query: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> S3Response {
+    let case = (method, bucket, key, &query);
+    let mut body = BytesBody(Some(body));
     let req = S3Request {
         method,
         bucket: bucket.map(str::to_owned),
         key: key.map(str::to_owned),
-        query: query
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect(),
+        query: query.clone(),
         headers: headers
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))
@@ -210,4 +287,88 @@ fn every_routed_operation_is_authorized() {
     let r = call(&h, &objects, &Caller::anonymous(), &CASES[15]);
     assert_eq!(r.status, 403);
     assert!(body(&r).contains("<Message>Access Denied</Message>"));
+}
+
+fn header<'r>(r: &'r S3Response, name: &str) -> Option<&'r str> {
+    r.headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn a_multipart_upload_through_the_dispatcher() {
+    let (h, _dir, objects) = setup();
+    let owner = Harness::root("111111111111");
+    let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    };
+    let target = ("POST", Some("cov-bucket"), Some("big"), &[][..]);
+    let r = call_with(&h, &objects, &owner, target, q(&[("uploads", "")]), vec![]);
+    assert_eq!(r.status, 200, "{}", body(&r));
+    let xml = body(&r);
+    let id = xml
+        .split("<UploadId>")
+        .nth(1)
+        .and_then(|x| x.split('<').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!id.is_empty(), "{xml}");
+    let put = ("PUT", Some("cov-bucket"), Some("big"), &[][..]);
+    let first = vec![7u8; 5 * 1024 * 1024];
+    let mut etags = Vec::new();
+    for (n, data) in [("1", first.clone()), ("2", b"tail".to_vec())] {
+        let r = call_with(
+            &h,
+            &objects,
+            &owner,
+            put,
+            q(&[("partNumber", n), ("uploadId", &id)]),
+            data,
+        );
+        assert_eq!(r.status, 200, "{}", body(&r));
+        etags.push(header(&r, "etag").unwrap_or_default().to_owned());
+    }
+    let list = ("GET", Some("cov-bucket"), Some("big"), &[][..]);
+    let r = call_with(&h, &objects, &owner, list, q(&[("uploadId", &id)]), vec![]);
+    assert_eq!(body(&r).matches("<Part>").count(), 2, "{}", body(&r));
+    let doc = |parts: &[(u32, &str)]| {
+        let mut d = String::from("<CompleteMultipartUpload>");
+        for (n, e) in parts {
+            d.push_str(&format!(
+                "<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>"
+            ));
+        }
+        d.push_str("</CompleteMultipartUpload>");
+        d.into_bytes()
+    };
+    let post = ("POST", Some("cov-bucket"), Some("big"), &[][..]);
+    let complete = |parts: &[(u32, &str)]| {
+        call_with(
+            &h,
+            &objects,
+            &owner,
+            post,
+            q(&[("uploadId", &id)]),
+            doc(parts),
+        )
+    };
+    let r = complete(&[(2, &etags[1]), (1, &etags[0])]);
+    assert!(body(&r).contains("InvalidPartOrder"), "{}", body(&r));
+    let r = complete(&[(1, &etags[1])]);
+    assert!(body(&r).contains("InvalidPart<"), "{}", body(&r));
+    let r = complete(&[(1, &etags[0]), (2, &etags[1])]);
+    assert_eq!(r.status, 200, "{}", body(&r));
+    let meta = objects.get("cov-bucket", "big").expect("completed");
+    assert_eq!(meta.size, 5 * 1024 * 1024 + 4);
+    assert!(meta.etag.ends_with("-2"), "{}", meta.etag);
+    assert!(body(&r).contains(&meta.etag));
+    // Completed: the upload is gone.
+    let r = complete(&[(1, &etags[0]), (2, &etags[1])]);
+    assert_eq!(r.status, 404);
+    assert!(body(&r).contains("NoSuchUpload"), "{}", body(&r));
+    assert!(objects.uploads("cov-bucket").is_empty());
 }
