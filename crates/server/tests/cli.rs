@@ -7,6 +7,12 @@ use common::Server;
 use std::process::Command;
 
 fn run_script(name: &str) {
+    // The AWS CLI must be there: the test command installs it; a missing CLI is a failure.
+    let version = Command::new("aws").arg("--version").output();
+    assert!(
+        version.is_ok_and(|o| o.status.success()),
+        "the AWS CLI is not installed (./test.sh installs it with pip)"
+    );
     let server = Server::start();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/cli")
@@ -22,15 +28,37 @@ fn run_script(name: &str) {
         out.status.success(),
         "{name} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
+    // Known, reported differences from AWS pass with a warning (shown with --nocapture).
+    for line in stderr.lines().filter(|l| l.starts_with("KNOWN BUG")) {
+        eprintln!("{name}: {line}");
+    }
 }
 
 #[test]
 fn anne_cross_account_with_the_aws_cli() {
-    // The AWS CLI must be there: the test command installs it; a missing CLI is a failure.
-    let version = Command::new("aws").arg("--version").output();
-    assert!(
-        version.is_ok_and(|o| o.status.success()),
-        "the AWS CLI is not installed (./test.sh installs it with pip)"
-    );
     run_script("anne.sh");
+}
+
+/// Issue 4, path (1): David of account 111111111111, through DevGroup and a `prod-s3` profile
+/// with `role_arn` and `source_profile default`, lists the Prod bucket with `aws s3 ls`; a user
+/// outside DevGroup, and David once removed from it, are refused by their own account.
+#[test]
+fn prod_s3_bucket_through_a_role_profile() {
+    run_script("prod_s3.sh");
+}
+
+/// Issue 4, path (2): a role of account 222222222222 decrypts (and cannot encrypt with) a key of
+/// 111111111111 while the key policy names it and its identity policy allows; either removed,
+/// Decrypt is AccessDeniedException.
+#[test]
+fn kms_decrypt_with_another_accounts_key() {
+    run_script("kms_cross_account.sh");
+}
+
+/// Issue 4: a bucket policy granting another account read access works for that account's root
+/// without a role and for its users whose identity policy allows; a Deny on a prefix in the
+/// bucket policy beats the owner account's identity Allow.
+#[test]
+fn bucket_policy_cross_account_read_and_prefix_deny() {
+    run_script("bucket_policy.sh");
 }

@@ -163,10 +163,18 @@ pub(crate) fn authorize(
             extra(c)
         })
         .map_err(|e| {
-            if anonymous {
+            // S3 explains a denial only to callers of the bucket owner's account (AWS: same
+            // account or organization); everyone else reads the bare "Access Denied". S3 quotes
+            // the resource ARN where IAM and STS do not.
+            if anonymous || s.ctx.caller.account != found.owner {
                 s3_error(403, "AccessDenied", "Access Denied")
             } else {
-                e
+                let plain = format!(" on resource: {arn} ");
+                let quoted = format!(" on resource: \"{arn}\" ");
+                ServiceError {
+                    message: e.message.replacen(&plain, &quoted, 1),
+                    ..e
+                }
             }
         })
 }
