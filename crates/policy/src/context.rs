@@ -199,8 +199,8 @@ impl Context {
     }
 
     /// The value of a single-valued key, for policy variables (a multivalued key is not one).
-    pub(crate) fn single(&self, key_lower: &str) -> Option<&str> {
-        match self.get_lower(key_lower)? {
+    pub(crate) fn single_hashed(&self, hash: u64, key_lower: &str) -> Option<&str> {
+        match self.get_hashed(hash, key_lower)?.0 {
             ContextValue::Single(v) => Some(v),
             ContextValue::Multi(_) => None,
         }

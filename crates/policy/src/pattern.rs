@@ -3,7 +3,7 @@
 //! A variable is resolved from the request context at match time and its value is compared
 //! literally (a `*` in a tag value is not a wildcard). Matching allocates nothing.
 
-use crate::context::Context;
+use crate::context::{key_hash, Context};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Token {
@@ -13,6 +13,8 @@ pub(crate) enum Token {
     /// `${key}` or `${key, 'default'}`; the key is kept lowercased (key names are case-insensitive).
     Var {
         key: Box<str>,
+        /// The key's hash, for the context lookup.
+        hash: u64,
         default: Option<Box<str>>,
     },
 }
@@ -132,7 +134,7 @@ fn resolve<'a>(tok: &'a Token, ctx: &'a Context) -> Option<Seg<'a>> {
         Token::Lit(s) => Seg::Lit(s),
         Token::Star => Seg::Star,
         Token::One => Seg::One,
-        Token::Var { key, default } => match ctx.single(key) {
+        Token::Var { key, hash, default } => match ctx.single_hashed(*hash, key) {
             Some(v) => Seg::Lit(v),
             None => Seg::Lit(default.as_deref()?),
         },
@@ -366,19 +368,21 @@ fn flush(tokens: &mut Vec<Token>, lit: &mut String) {
 
 /// `key` or `key, 'default'` (AWS writes a comma and a space; we accept any spacing).
 fn parse_variable(inner: &str) -> Token {
+    let var = |key: &str, default: Option<&str>| {
+        let key = key.trim().to_lowercase();
+        Token::Var {
+            hash: key_hash(&key),
+            key: key.into_boxed_str(),
+            default: default.map(Into::into),
+        }
+    };
     if let Some((key, rest)) = inner.split_once(',') {
         let rest = rest.trim();
         if rest.len() >= 2 && rest.starts_with('\'') && rest.ends_with('\'') {
-            return Token::Var {
-                key: key.trim().to_ascii_lowercase().into_boxed_str(),
-                default: Some(rest[1..rest.len() - 1].into()),
-            };
+            return var(key, Some(&rest[1..rest.len() - 1]));
         }
     }
-    Token::Var {
-        key: inner.trim().to_ascii_lowercase().into_boxed_str(),
-        default: None,
-    }
+    var(inner, None)
 }
 
 #[cfg(test)]
