@@ -11,7 +11,8 @@ use crate::principal::Principal;
 use crate::principal::{best_grant, not_principal_applies, Grant, PrincipalEntry};
 use std::collections::HashMap;
 
-const EMPTY: Context = Context::empty();
+/// The context of matches that need none (action patterns never hold variables).
+static EMPTY: Context = Context::empty();
 use std::sync::Arc;
 
 /// A policy ready for evaluation. Cloning is cheap (shared).
@@ -173,19 +174,27 @@ impl CompiledPolicy {
             .find(|idx| idx.hash == req.service_hash && *idx.service == *req.service)
         {
             Some(idx) => {
-                let exact = match idx.exact.binary_search_by_key(&req.name_hash, |e| e.0) {
-                    Ok(mut j) => {
-                        // Equal hashes sit together: step back to the first, then find the name.
-                        while j > 0 && idx.exact[j - 1].0 == req.name_hash {
-                            j -= 1;
+                // A service rarely has more than a handful of exact names in one policy.
+                let exact = if idx.exact.len() <= 16 {
+                    idx.exact
+                        .iter()
+                        .find(|e| e.0 == req.name_hash && *e.1 == *req.name)
+                        .map_or(&[][..], |e| e.2.as_slice())
+                } else {
+                    match idx.exact.binary_search_by_key(&req.name_hash, |e| e.0) {
+                        Ok(mut j) => {
+                            // Equal hashes sit together: step back to the first, then match names.
+                            while j > 0 && idx.exact[j - 1].0 == req.name_hash {
+                                j -= 1;
+                            }
+                            idx.exact[j..]
+                                .iter()
+                                .take_while(|e| e.0 == req.name_hash)
+                                .find(|e| *e.1 == *req.name)
+                                .map_or(&[][..], |e| e.2.as_slice())
                         }
-                        idx.exact[j..]
-                            .iter()
-                            .take_while(|e| e.0 == req.name_hash)
-                            .find(|e| *e.1 == *req.name)
-                            .map_or(&[][..], |e| e.2.as_slice())
+                        Err(_) => &[],
                     }
-                    Err(_) => &[],
                 };
                 (exact, &idx.patterned)
             }
@@ -324,11 +333,11 @@ impl CStatement {
 impl ActionPattern {
     fn matches(&self, req: &Prepared<'_>) -> bool {
         // Action patterns never hold variables, so no context is consulted.
-        let ctx = EMPTY;
+        let ctx = &EMPTY;
         match (&self.service, req.split) {
-            (None, _) => self.name.matches(req.action, &ctx) == Some(true),
+            (None, _) => self.name.matches(req.action, ctx) == Some(true),
             (Some(svc), Some((s, name))) => {
-                **svc == *s && self.name.matches(name, &ctx) == Some(true)
+                **svc == *s && self.name.matches(name, ctx) == Some(true)
             }
             (Some(_), None) => false,
         }

@@ -186,6 +186,14 @@ impl Context {
 
     /// As `get_typed`, with the key's hash computed beforehand (compiled conditions keep it).
     pub(crate) fn get_hashed(&self, hash: u64, key: &str) -> Option<(&ContextValue, &[Typed])> {
+        // A request has a few dozen keys at most: a scan of hashes is the fastest search there.
+        if self.entries.len() <= 32 {
+            return self
+                .entries
+                .iter()
+                .find(|e| e.hash == hash && e.key == key)
+                .map(|e| (&e.value, e.typed.as_slice()));
+        }
         // Compare hashes only while searching; names only among equal hashes.
         let mut i = self.entries.binary_search_by_key(&hash, |e| e.hash).ok()?;
         while i > 0 && self.entries[i - 1].hash == hash {

@@ -1,12 +1,13 @@
 //! A request made ready for matching, once per decision: the action lowercased and split,
 //! the resource split into its six ARN components. Nothing here allocates for an ASCII action
-//! of at most 128 bytes (every AWS action name): the lowercased text lives in a buffer on the
+//! of at most 80 bytes (every AWS action name): the lowercased text lives in a buffer on the
 //! caller's stack.
 
 use crate::arn::split6;
 use crate::context::key_hash;
 
-pub(crate) const INLINE: usize = 128;
+/// Longer than any AWS action name; longer ones are lowercased on the heap.
+pub(crate) const INLINE: usize = 80;
 
 /// Storage for the lowercased action, owned by the caller of [`Prepared::new`].
 pub(crate) struct ActionBuf {
