@@ -71,6 +71,9 @@ pub struct Catalog {
     rows: Sealer,
     /// Access-key last use, kept in memory: recording it durably would be a write per request.
     usage: Mutex<HashMap<String, LastUsed>>,
+    /// Role last use (by role id, so a re-created namesake starts afresh), likewise in memory;
+    /// AWS itself reports it with a delay.
+    role_usage: Mutex<HashMap<String, LastUsed>>,
 }
 
 impl Catalog {
@@ -97,6 +100,7 @@ impl Catalog {
             engine,
             rows,
             usage: Mutex::new(HashMap::new()),
+            role_usage: Mutex::new(HashMap::new()),
         })
     }
 
@@ -199,6 +203,7 @@ impl Catalog {
             aws_policies: snap.aws_policies.clone(),
         }));
         self.usage.lock().clear();
+        self.role_usage.lock().clear();
         Ok(())
     }
 
@@ -215,6 +220,21 @@ impl Catalog {
 
     pub fn key_last_used(&self, key_id: &str) -> Option<LastUsed> {
         self.usage.lock().get(key_id).cloned()
+    }
+
+    pub fn record_role_use(&self, role_id: &str, region: &str, when: i64) {
+        self.role_usage.lock().insert(
+            role_id.to_owned(),
+            LastUsed {
+                date: when,
+                service: "sts".to_owned(),
+                region: region.to_owned(),
+            },
+        );
+    }
+
+    pub fn role_last_used(&self, role_id: &str) -> Option<LastUsed> {
+        self.role_usage.lock().get(role_id).cloned()
     }
 }
 

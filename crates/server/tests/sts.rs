@@ -499,3 +499,39 @@ async fn session_tags_and_source_identity() {
         err_code(&e)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn role_last_used_after_assume_role() {
+    let server = Server::start();
+    let anne = setup_anne(&server).await;
+    let b = server.root_iam("222222222222");
+    let before = b
+        .get_role()
+        .role_name("cross-account-s3-access")
+        .send()
+        .await
+        .unwrap();
+    assert!(before
+        .role()
+        .unwrap()
+        .role_last_used()
+        .is_none_or(|u| u.last_used_date().is_none()));
+    server
+        .sts(&anne.key, &anne.secret, None)
+        .assume_role()
+        .role_arn(ROLE)
+        .role_session_name("used")
+        .external_id("XX9812DDF2V")
+        .send()
+        .await
+        .unwrap();
+    let after = b
+        .get_role()
+        .role_name("cross-account-s3-access")
+        .send()
+        .await
+        .unwrap();
+    let used = after.role().unwrap().role_last_used().unwrap();
+    assert!(used.last_used_date().is_some());
+    assert_eq!(used.region(), Some("us-east-1"));
+}

@@ -269,9 +269,12 @@ fn get_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let t = target(ctx, &name);
     ctx.authorize("iam:GetRole", &t.arn, |c| resource_tags(c, &t.tags))?;
     let a = account(ctx)?;
-    let r = a.role(&name).ok_or_else(|| no_such_role(&name))?;
+    let mut r = a.role(&name).ok_or_else(|| no_such_role(&name))?.clone();
+    if let Some(used) = ctx.state.catalog.role_last_used(&r.id) {
+        r.last_used = Some(used);
+    }
     let mut x = Xml::new();
-    x.with("Role", |x| write_role(x, r));
+    x.with("Role", |x| write_role(x, &r));
     Ok(Some(x))
 }
 

@@ -327,6 +327,9 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         mfa: false,
     };
     let token = ctx.state.tokens.seal(&session);
+    ctx.state
+        .catalog
+        .record_role_use(&role.id, ctx.facts.region, now);
     let mut x = Xml::new();
     write_credentials(
         &mut x,
