@@ -49,6 +49,9 @@ pub struct ObjectMeta {
     /// Checksums given at upload (`crc32`, `crc32c`, `sha256`... → base64), returned on request.
     #[serde(default)]
     pub checksums: BTreeMap<String, String>,
+    /// The object's tags (key → value), at most 10 (checked by the S3 service).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
     /// The data file's id.
     pub data: String,
 }
@@ -61,6 +64,7 @@ pub struct NewObject {
     pub metadata: BTreeMap<String, String>,
     pub headers: BTreeMap<String, String>,
     pub checksums: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
     /// Overrides the MD5 ETag (multipart uploads).
     pub etag: Option<String>,
     pub last_modified: i64,
@@ -121,6 +125,9 @@ pub struct UploadMeta {
     /// `x-amz-checksum-type` at creation (`COMPOSITE`, `FULL_OBJECT`).
     #[serde(default)]
     pub checksum_type: Option<String>,
+    /// `x-amz-tagging` at creation: the tags the completed object gets.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
     /// The initiator's ARN and name.
     #[serde(default)]
     pub initiator: String,
@@ -187,6 +194,20 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = File::create(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+/// Writes an object's metadata file atomically (temporary file, fsync, rename over, fsync the
+/// directory): the commit point of a write.
+fn write_meta(dir: &Path, meta: &ObjectMeta) -> io::Result<()> {
+    let meta_tmp = dir.join("meta").join(format!(".{}.tmp", random_id()));
+    let json = serde_json::to_vec(meta).map_err(io::Error::other)?;
+    let written = write_synced(&meta_tmp, &json)
+        .and_then(|()| fs::rename(&meta_tmp, dir.join("meta").join(key_file(&meta.key))));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&meta_tmp);
+        return Err(e);
+    }
+    sync_dir(&dir.join("meta"))
 }
 
 /// Loads the uploads of one bucket directory, removing what a crash left half-made.
@@ -381,6 +402,7 @@ impl ObjectStore {
             metadata: new.metadata,
             headers: new.headers,
             checksums: new.checksums,
+            tags: new.tags,
             data: w.id.clone(),
         };
         let _guard = self.commit.lock();
@@ -391,15 +413,7 @@ impl ObjectStore {
         // Renamed away: the writer's drop must not remove anything now.
         w.path = PathBuf::new();
         sync_dir(&dir.join("data"))?;
-        let meta_tmp = dir.join("meta").join(format!(".{}.tmp", random_id()));
-        let json = serde_json::to_vec(&meta).map_err(io::Error::other)?;
-        {
-            let mut f = File::create(&meta_tmp)?;
-            f.write_all(&json)?;
-            f.sync_all()?;
-        }
-        fs::rename(&meta_tmp, dir.join("meta").join(key_file(&meta.key)))?;
-        sync_dir(&dir.join("meta"))?;
+        write_meta(&dir, &meta)?;
         let meta = Arc::new(meta);
         let old = self
             .index
@@ -562,6 +576,28 @@ impl ObjectStore {
         self.index.read().get(bucket)?.get(key).cloned()
     }
 
+    /// Replaces an object's tags, durably (its metadata file is rewritten atomically; data,
+    /// ETag and Last-Modified stay). `None` when there is no such object.
+    pub fn set_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: BTreeMap<String, String>,
+    ) -> io::Result<Option<Arc<ObjectMeta>>> {
+        let _guard = self.commit.lock();
+        let Some(old) = self.get(bucket, key) else {
+            return Ok(None);
+        };
+        let mut meta = (*old).clone();
+        meta.tags = tags;
+        write_meta(&self.bucket_dir(bucket), &meta)?;
+        let meta = Arc::new(meta);
+        if let Some(objects) = self.index.write().get_mut(bucket) {
+            objects.insert(meta.key.clone(), meta.clone());
+        }
+        Ok(Some(meta))
+    }
+
     /// Opens an object's data. An open file stays readable even if the object is replaced.
     pub fn open_data(&self, bucket: &str, meta: &ObjectMeta) -> io::Result<File> {
         File::open(self.bucket_dir(bucket).join("data").join(&meta.data))
@@ -655,6 +691,38 @@ mod tests {
         assert!(s.delete("b", "z")?);
         assert!(!s.delete("b", "z")?);
         assert!(!s.is_empty("b"));
+        Ok(())
+    }
+
+    #[test]
+    fn tags_are_set_durably_without_touching_the_data() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let tags = BTreeMap::from([("classification".to_owned(), "public".to_owned())]);
+        {
+            let s = ObjectStore::open(dir.path())?;
+            s.create_bucket("b")?;
+            let before = put(&s, "k", b"body")?;
+            assert!(s.set_tags("b", "missing", tags.clone())?.is_none());
+            let after = s
+                .set_tags("b", "k", tags.clone())?
+                .ok_or(io::ErrorKind::NotFound)?;
+            assert_eq!((&after.etag, &after.data), (&before.etag, &before.data));
+            assert_eq!(after.tags, tags);
+        }
+        let s = ObjectStore::open(dir.path())?;
+        let m = s.get("b", "k").ok_or(io::ErrorKind::NotFound)?;
+        assert_eq!(m.tags, tags);
+        let mut body = String::new();
+        io::Read::read_to_string(&mut s.open_data("b", &m)?, &mut body)?;
+        assert_eq!(body, "body");
+        assert_eq!(fs::read_dir(dir.path().join("buckets/b/meta"))?.count(), 1);
+        s.set_tags("b", "k", BTreeMap::new())?;
+        let s = ObjectStore::open(dir.path())?;
+        assert!(s
+            .get("b", "k")
+            .ok_or(io::ErrorKind::NotFound)?
+            .tags
+            .is_empty());
         Ok(())
     }
 

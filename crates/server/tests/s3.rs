@@ -3,7 +3,9 @@
 //! reads, presigned URLs, anonymous access through a public bucket policy, the cross-account
 //! bucket-policy rules, and persistence across a hard restart; multipart uploads
 //! (tests/s3/multipart.py): `aws s3 cp` of a large file both ways, each call and its errors, and
-//! an upload finished after a kill -9. boto3 rather than aws-sdk-s3 keeps build time down.
+//! an upload finished after a kill -9; object tags and the tag and header condition keys
+//! (tests/s3/tagging.py), kept across a hard restart. boto3 rather than aws-sdk-s3 keeps build
+//! time down.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -72,4 +74,14 @@ fn s3_multipart_uploads_with_cli_and_boto3_across_a_restart() {
     run_script(&server, "multipart.py", "main", work.path());
     server.kill_and_restart();
     run_script(&server, "multipart.py", "after-restart", work.path());
+}
+
+#[test]
+fn s3_object_tags_and_condition_keys_with_cli_and_boto3_across_a_restart() {
+    require_tools();
+    let mut server = Server::start();
+    let work = tempfile::tempdir().unwrap();
+    run_script(&server, "tagging.py", "main", work.path());
+    server.kill_and_restart();
+    run_script(&server, "tagging.py", "after-restart", work.path());
 }

@@ -3,24 +3,19 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Server {
     child: Option<Child>,
+    /// Kept open so the server never writes to a closed pipe.
+    _stdout: Option<std::process::ChildStdout>,
     pub port: u16,
     pub endpoint: String,
     pub dir: tempfile::TempDir,
     extra: Vec<String>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 pub fn binary() -> PathBuf {
@@ -57,6 +52,7 @@ impl Server {
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
         let mut s = Server {
             child: None,
+            _stdout: None,
             port: 0,
             endpoint: String::new(),
             dir,
@@ -66,21 +62,41 @@ impl Server {
         s
     }
 
+    /// Starts the binary on port 0 and reads the port it got from its banner: no race with
+    /// other tests for a port picked in advance.
     fn launch(&mut self) {
-        self.port = free_port();
-        self.endpoint = format!("http://127.0.0.1:{}", self.port);
-        let child = Command::new(binary())
+        let mut child = Command::new(binary())
             .arg("serve")
             .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(self.dir.path())
             .args(&self.extra)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start rolegate");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut port = None;
+        let mut line = String::new();
+        while std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) > 0 {
+            if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+                port = port.or_else(|| {
+                    rest.split(|c: char| !c.is_ascii_digit())
+                        .next()
+                        .and_then(|p| p.parse::<u16>().ok())
+                });
+            }
+            if line.trim() == "ready" {
+                break;
+            }
+            line.clear();
+        }
         self.child = Some(child);
+        self._stdout = Some(reader.into_inner());
+        self.port = port.expect("rolegate printed its address");
+        self.endpoint = format!("http://127.0.0.1:{}", self.port);
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Some((200, _)) = http(self.port, "GET", "/_rolegate/health") {

@@ -180,18 +180,21 @@ pub fn route(req: &S3Request<'_>) -> Result<(&'static str, Handler), ServiceErro
                 ("UploadPartCopy", multipart::upload_part_copy)
             }
             "PUT" if q("uploadId") => ("UploadPart", multipart::upload_part),
-            "PUT" if q("tagging") || q("acl") => return Err(common::not_implemented()),
+            "PUT" if q("tagging") => ("PutObjectTagging", tagging::put_object_tagging),
+            "PUT" if q("acl") => return Err(common::not_implemented()),
             "PUT" if req.header("x-amz-copy-source").is_some() => {
                 ("CopyObject", objects::copy_object)
             }
             "PUT" => ("PutObject", objects::put_object),
             "GET" if q("uploadId") => ("ListParts", multipart::list_parts),
-            "GET" if q("tagging") || q("acl") => return Err(common::not_implemented()),
+            "GET" if q("tagging") => ("GetObjectTagging", tagging::get_object_tagging),
+            "GET" if q("acl") => return Err(common::not_implemented()),
             "GET" => ("GetObject", objects::get_object),
             "HEAD" => ("HeadObject", objects::head_object),
             "DELETE" if q("uploadId") => {
                 ("AbortMultipartUpload", multipart::abort_multipart_upload)
             }
+            "DELETE" if q("tagging") => ("DeleteObjectTagging", tagging::delete_object_tagging),
             "DELETE" => ("DeleteObject", objects::delete_object),
             "POST" if q("uploads") => ("CreateMultipartUpload", multipart::create_multipart_upload),
             "POST" if q("uploadId") => (

@@ -10,7 +10,8 @@ use super::common::{
     authorize, bucket, invalid_argument, io_error, malformed_xml, no_such_bucket, s3_error,
     xml_date, xml_texts, Doc, Found,
 };
-use super::objects::{copy_source, etag_matches, key, new_object, put_keys, readable, receive};
+use super::objects::{copy_source, etag_matches, key, new_object, readable, receive};
+use super::tagging::header_tags;
 use super::{S3Ctx, S3Response};
 use crate::error::ServiceError;
 use base64::engine::general_purpose::STANDARD;
@@ -183,12 +184,7 @@ fn find_upload(
 }
 
 fn authorize_put(s: &mut S3Ctx<'_>, found: &Found, key: &str) -> Result<(), ServiceError> {
-    let keys = put_keys(s);
-    authorize(s, found, "s3:PutObject", Some(key), |c| {
-        for (k, v) in &keys {
-            c.insert(k, v);
-        }
-    })
+    super::objects::authorize_put(s, found, key, None)
 }
 
 fn checksum_elem(alg: &str) -> String {
@@ -198,7 +194,8 @@ fn checksum_elem(alg: &str) -> String {
 pub(crate) fn create_multipart_upload(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError> {
     let found = bucket(s)?;
     let key = key(s);
-    authorize_put(s, &found, &key)?;
+    let tags = header_tags(s)?;
+    super::objects::authorize_put(s, &found, &key, tags.as_ref())?;
     if key.len() > 1024 {
         return Err(s3_error(400, "KeyTooLongError", "Your key is too long"));
     }
@@ -230,6 +227,7 @@ pub(crate) fn create_multipart_upload(s: &mut S3Ctx<'_>) -> Result<S3Response, S
         headers: new.headers,
         checksum_algorithm: algorithm.clone(),
         checksum_type: checksum_type.clone(),
+        tags: tags.unwrap_or_default(),
         initiator: s.ctx.caller.principal.arn.clone(),
         initiator_name: s.ctx.caller.principal.name.clone(),
     };
@@ -436,6 +434,7 @@ fn assemble_and_commit(
         metadata: meta.metadata.clone(),
         headers: meta.headers.clone(),
         checksums: checksum.iter().cloned().collect(),
+        tags: meta.tags.clone(),
         etag: Some(multipart_etag(parts.iter().map(|p| p.etag.as_str()))),
         last_modified: rolegate_core::clock::now_millis(),
     };

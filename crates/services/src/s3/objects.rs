@@ -8,6 +8,7 @@ use super::common::{
     authorize, bucket, internal, invalid_argument, io_error, malformed_xml, no_such_bucket,
     no_such_key, read_body, s3_error, xml_date, xml_texts, Doc, Found,
 };
+use super::tagging::{existing_tags, header_tags, request_tags};
 use super::{S3Body, S3Ctx, S3Response};
 use crate::error::ServiceError;
 use rolegate_core::objects::{NewObject, ObjectMeta, ObjectWriter};
@@ -22,6 +23,15 @@ const STORED_HEADERS: &[&str] = &[
     "content-encoding",
     "content-language",
     "expires",
+    // Stored and echoed only: rolegate does not encrypt objects at rest itself.
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+];
+
+/// Stored headers answered as they are on reads and writes (not overridable by the query).
+const ECHOED_HEADERS: &[&str] = &[
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
 ];
 
 pub(crate) fn key(s: &S3Ctx<'_>) -> String {
@@ -63,6 +73,7 @@ pub(crate) fn new_object(s: &S3Ctx<'_>, key: String) -> NewObject {
         metadata,
         headers,
         checksums: BTreeMap::new(),
+        tags: BTreeMap::new(),
         etag: None,
         last_modified: rolegate_core::clock::now_millis(),
     }
@@ -86,19 +97,44 @@ pub(crate) fn put_keys(s: &S3Ctx<'_>) -> Vec<(String, String)> {
     out
 }
 
-pub(crate) fn put_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError> {
-    let found = bucket(s)?;
-    let key = key(s);
+/// Authorizes `s3:PutObject` of `key` with the request's header keys and the tags it sets.
+pub(crate) fn authorize_put(
+    s: &mut S3Ctx<'_>,
+    found: &Found,
+    key: &str,
+    tags: Option<&BTreeMap<String, String>>,
+) -> Result<(), ServiceError> {
     let keys = put_keys(s);
-    authorize(s, &found, "s3:PutObject", Some(&key), |c| {
+    authorize(s, found, "s3:PutObject", Some(key), |c| {
         for (k, v) in &keys {
             c.insert(k, v);
         }
-    })?;
+        if let Some(t) = tags.filter(|t| !t.is_empty()) {
+            request_tags(c, t);
+        }
+    })
+}
+
+/// The `x-amz-*` stored headers echoed back.
+fn echo_headers(meta: &ObjectMeta, mut r: S3Response) -> S3Response {
+    for h in ECHOED_HEADERS {
+        if let Some(v) = meta.headers.get(*h) {
+            r = r.header(h, v.clone());
+        }
+    }
+    r
+}
+
+pub(crate) fn put_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError> {
+    let found = bucket(s)?;
+    let key = key(s);
+    let tags = header_tags(s)?;
+    authorize_put(s, &found, &key, tags.as_ref())?;
     if key.len() > 1024 {
         return Err(s3_error(400, "KeyTooLongError", "Your key is too long"));
     }
     let mut new = new_object(s, key);
+    new.tags = tags.unwrap_or_default();
     let received = receive(s)?;
     new.checksums = received.checksums;
     let w = received.writer;
@@ -110,6 +146,7 @@ pub(crate) fn put_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError> 
         }
     })?;
     let mut r = S3Response::empty(200).header("etag", format!("\"{}\"", meta.etag));
+    r = echo_headers(&meta, r);
     for (n, v) in received.response_headers {
         r = r.header(&n, v);
     }
@@ -226,15 +263,19 @@ fn preconditions(s: &S3Ctx<'_>, meta: &ObjectMeta) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Looks up the object after `s3:GetObject` was allowed. A missing key is NoSuchKey only for
-/// callers who may list the bucket; others get AccessDenied, as on AWS.
+/// Looks up the object after `s3:GetObject` was allowed (with its tags as
+/// `s3:ExistingObjectTag/<key>`). A missing key is NoSuchKey only for callers who may list the
+/// bucket; others get AccessDenied, as on AWS.
 pub(crate) fn readable(
     s: &mut S3Ctx<'_>,
     found: &Found,
     key: &str,
 ) -> Result<std::sync::Arc<ObjectMeta>, ServiceError> {
-    authorize(s, found, "s3:GetObject", Some(key), |_| {})?;
-    match s.objects.get(&found.bucket.name, key) {
+    let current = s.objects.get(&found.bucket.name, key);
+    authorize(s, found, "s3:GetObject", Some(key), |c| {
+        existing_tags(c, current.as_deref())
+    })?;
+    match current {
         Some(m) => Ok(m),
         None => {
             authorize(s, found, "s3:ListBucket", None, |c| {
@@ -274,6 +315,10 @@ fn object_headers(s: &S3Ctx<'_>, meta: &ObjectMeta, mut r: S3Response, whole: bo
     }
     for (k, v) in &meta.metadata {
         r = r.header(&format!("x-amz-meta-{k}"), v.clone());
+    }
+    r = echo_headers(meta, r);
+    if !meta.tags.is_empty() {
+        r = r.header("x-amz-tagging-count", meta.tags.len().to_string());
     }
     if whole
         && s.req
@@ -327,7 +372,10 @@ pub(crate) fn head_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError>
 pub(crate) fn delete_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError> {
     let found = bucket(s)?;
     let key = key(s);
-    authorize(s, &found, "s3:DeleteObject", Some(&key), |_| {})?;
+    let current = s.objects.get(&found.bucket.name, &key);
+    authorize(s, &found, "s3:DeleteObject", Some(&key), |c| {
+        existing_tags(c, current.as_deref())
+    })?;
     s.objects
         .delete(&found.bucket.name, &key)
         .map_err(io_error)?;
@@ -355,7 +403,11 @@ pub(crate) fn delete_objects(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceErr
     let mut d = Doc::new("DeleteResult");
     for key in keys {
         // Each key is its own s3:DeleteObject decision.
-        match authorize(s, &found, "s3:DeleteObject", Some(&key), |_| {}) {
+        let current = s.objects.get(&found.bucket.name, &key);
+        let allowed = authorize(s, &found, "s3:DeleteObject", Some(&key), |c| {
+            existing_tags(c, current.as_deref())
+        });
+        match allowed {
             Ok(()) => match s.objects.delete(&found.bucket.name, &key) {
                 Ok(_) => {
                     if !quiet {
@@ -408,12 +460,21 @@ pub(crate) fn copy_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError>
         }
     };
     let src_meta = readable(s, &src, &src_key)?;
-    let keys = put_keys(s);
-    authorize(s, &found, "s3:PutObject", Some(&key), |c| {
-        for (k, v) in &keys {
-            c.insert(k, v);
+    let replace_tags = match s.req.header("x-amz-tagging-directive") {
+        None | Some("COPY") => false,
+        Some("REPLACE") => true,
+        Some(other) => {
+            return Err(invalid_argument(format!(
+                "Unknown tagging directive: {other}"
+            )))
         }
-    })?;
+    };
+    let tags = if replace_tags {
+        header_tags(s)?.unwrap_or_default()
+    } else {
+        src_meta.tags.clone()
+    };
+    authorize_put(s, &found, &key, replace_tags.then_some(&tags))?;
     let replace = match s.req.header("x-amz-metadata-directive") {
         None | Some("COPY") => false,
         Some("REPLACE") => true,
@@ -458,10 +519,12 @@ pub(crate) fn copy_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError>
             metadata: src_meta.metadata.clone(),
             headers: src_meta.headers.clone(),
             checksums: src_meta.checksums.clone(),
+            tags: BTreeMap::new(),
             etag: None,
             last_modified: 0,
         }
     };
+    new.tags = tags;
     new.last_modified = rolegate_core::clock::now_millis();
     let mut file = s
         .objects

@@ -147,6 +147,30 @@ const CASES: &[Case] = &[
         "",
     ),
     ("GET", Some("cov-bucket"), None, &[("uploads", "")], &[], ""),
+    (
+        "PUT",
+        Some("cov-bucket"),
+        Some("k"),
+        &[("tagging", "")],
+        &[],
+        "<Tagging><TagSet/></Tagging>",
+    ),
+    (
+        "GET",
+        Some("cov-bucket"),
+        Some("k"),
+        &[("tagging", "")],
+        &[],
+        "",
+    ),
+    (
+        "DELETE",
+        Some("cov-bucket"),
+        Some("k"),
+        &[("tagging", "")],
+        &[],
+        "",
+    ),
 ];
 
 fn call(h: &Harness, objects: &ObjectStore, caller: &Caller, case: &Case) -> S3Response {
@@ -371,4 +395,128 @@ fn a_multipart_upload_through_the_dispatcher() {
     assert_eq!(r.status, 404);
     assert!(body(&r).contains("NoSuchUpload"), "{}", body(&r));
     assert!(objects.uploads("cov-bucket").is_empty());
+}
+
+#[test]
+fn object_tags_and_their_condition_keys() {
+    let (h, _dir, objects) = setup();
+    let owner = Harness::root("111111111111");
+    let nobody = h.user("111111111111", "nobody");
+    let tagging = || vec![("tagging".to_owned(), String::new())];
+    let put = |key: &'static str, headers: &[(&str, &str)]| {
+        let target = ("PUT", Some("cov-bucket"), Some(key), headers);
+        call_with(&h, &objects, &owner, target, vec![], b"data".to_vec())
+    };
+    let sse = ("x-amz-server-side-encryption", "AES256");
+    let r = put(
+        "pub",
+        &[("x-amz-tagging", "classification=public&team=a%20b")],
+    );
+    assert_eq!(r.status, 200, "{}", body(&r));
+    let r = put("int", &[("x-amz-tagging", "classification=internal")]);
+    assert_eq!(r.status, 200, "{}", body(&r));
+    let r = put(
+        "bad",
+        &[("x-amz-tagging", &format!("{}=v", "k".repeat(129)))],
+    );
+    assert!(body(&r).contains("InvalidTag"), "{}", body(&r));
+    assert_eq!(
+        objects.get("cov-bucket", "pub").map(|m| m.tags.len()),
+        Some(2)
+    );
+
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/nobody"},
+         "Action":"s3:GetObject","Resource":"arn:aws:s3:::cov-bucket/*",
+         "Condition":{"StringEquals":{"s3:ExistingObjectTag/classification":"public"}}},
+        {"Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+         "Resource":"arn:aws:s3:::cov-bucket/*",
+         "Condition":{"Null":{"s3:x-amz-server-side-encryption":"true"}}}]}"#;
+    let target = ("PUT", Some("cov-bucket"), None, &[][..]);
+    let q = vec![("policy".to_owned(), String::new())];
+    let r = call_with(&h, &objects, &owner, target, q, policy.as_bytes().to_vec());
+    assert_eq!(r.status, 204, "{}", body(&r));
+
+    // s3:ExistingObjectTag: the public object is readable, the internal one is not.
+    let get = |caller: &Caller, key: &'static str, query: Vec<(String, String)>| {
+        let target = ("GET", Some("cov-bucket"), Some(key), &[][..]);
+        call_with(&h, &objects, caller, target, query, vec![])
+    };
+    let r = get(&nobody, "pub", vec![]);
+    assert_eq!(r.status, 200, "{}", body(&r));
+    assert_eq!(header(&r, "x-amz-tagging-count"), Some("2"));
+    assert_eq!(get(&nobody, "int", vec![]).status, 403);
+
+    // The Null condition on s3:x-amz-server-side-encryption: unencrypted uploads are denied.
+    assert_eq!(put("plain", &[]).status, 403);
+    let r = put("enc", &[sse, ("x-amz-tagging", "classification=public")]);
+    assert_eq!(r.status, 200, "{}", body(&r));
+    assert_eq!(header(&r, "x-amz-server-side-encryption"), Some("AES256"));
+    let r = get(&nobody, "enc", vec![]);
+    assert_eq!(header(&r, "x-amz-server-side-encryption"), Some("AES256"));
+
+    // Get/Put/DeleteObjectTagging, and the new tags decide the next read.
+    let r = get(&owner, "pub", tagging());
+    assert!(
+        body(&r).contains("<Tag><Key>team</Key><Value>a b</Value></Tag>"),
+        "{}",
+        body(&r)
+    );
+    assert_eq!(get(&nobody, "pub", tagging()).status, 403);
+    let r = get(&owner, "missing", tagging());
+    assert!(body(&r).contains("NoSuchKey"), "{}", body(&r));
+    let set = |key: &'static str, doc: String| {
+        let target = ("PUT", Some("cov-bucket"), Some(key), &[][..]);
+        call_with(&h, &objects, &owner, target, tagging(), doc.into_bytes())
+    };
+    let doc = |tags: &[(String, &str)]| {
+        let mut d = String::from("<Tagging><TagSet>");
+        for (k, v) in tags {
+            d.push_str(&format!("<Tag><Key>{k}</Key><Value>{v}</Value></Tag>"));
+        }
+        d + "</TagSet></Tagging>"
+    };
+    let r = set("int", doc(&[("classification".into(), "public")]));
+    assert_eq!(r.status, 200, "{}", body(&r));
+    assert_eq!(get(&nobody, "int", vec![]).status, 200);
+    let eleven: Vec<(String, &str)> = (0..11).map(|i| (format!("k{i}"), "v")).collect();
+    assert!(body(&set("int", doc(&eleven))).contains("BadRequest"));
+    let r = set("missing", doc(&[]));
+    assert!(body(&r).contains("NoSuchKey"), "{}", body(&r));
+    let target = ("DELETE", Some("cov-bucket"), Some("int"), &[][..]);
+    let r = call_with(&h, &objects, &owner, target, tagging(), vec![]);
+    assert_eq!(r.status, 204, "{}", body(&r));
+    assert!(!body(&get(&owner, "int", tagging())).contains("<Tag>"));
+    assert_eq!(get(&nobody, "int", vec![]).status, 403);
+
+    // CopyObject copies the tags, or replaces them with x-amz-tagging-directive: REPLACE.
+    let r = put("copy", &[sse, ("x-amz-copy-source", "cov-bucket/pub")]);
+    assert_eq!(r.status, 200, "{}", body(&r));
+    assert_eq!(
+        objects.get("cov-bucket", "copy").map(|m| m.tags.len()),
+        Some(2)
+    );
+    let replace = [
+        sse,
+        ("x-amz-copy-source", "cov-bucket/pub"),
+        ("x-amz-tagging-directive", "REPLACE"),
+        ("x-amz-tagging", "x=y"),
+    ];
+    let r = put("copy2", &replace);
+    assert_eq!(r.status, 200, "{}", body(&r));
+    let tags = objects.get("cov-bucket", "copy2").map(|m| m.tags.clone());
+    assert_eq!(tags, Some(BTreeMap::from([("x".into(), "y".into())])));
+
+    // CreateMultipartUpload's tags go to the completed object.
+    let target = (
+        "POST",
+        Some("cov-bucket"),
+        Some("mpu"),
+        &[sse, ("x-amz-tagging", "m=1")][..],
+    );
+    let q = vec![("uploads".to_owned(), String::new())];
+    let r = call_with(&h, &objects, &owner, target, q, vec![]);
+    assert_eq!(r.status, 200, "{}", body(&r));
+    let upload = objects.uploads("cov-bucket");
+    assert_eq!(upload[0].meta.tags.get("m").map(String::as_str), Some("1"));
 }
