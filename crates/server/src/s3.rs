@@ -429,6 +429,28 @@ pub async fn handle(
     to_http(resp, &rid)
 }
 
+/// The most of an unread request body we read and discard to keep a connection usable.
+const MAX_DRAIN: usize = 8 * 1024 * 1024;
+
+/// Reads and discards what is left of a body; false when it was too large (or broken).
+fn drain(incoming: &mut Incoming, rt: &tokio::runtime::Handle) -> bool {
+    let mut seen = 0usize;
+    loop {
+        match rt.block_on(incoming.frame()) {
+            None => return true,
+            Some(Err(_)) => return false,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    seen += data.len();
+                    if seen > MAX_DRAIN {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn serve_blocking(
     app: &App,
     parts: http::request::Parts,
@@ -476,7 +498,15 @@ fn serve_blocking(
     let now = now();
     let auth = match authenticate(&app.state, &app.verifier, &sreq, now) {
         Ok(a) => a,
-        Err(e) => return fail(e),
+        Err(e) => {
+            // The body is unread: drain it (see below) so the connection stays in step.
+            let mut incoming = body;
+            let mut r = fail(e);
+            if !drain(&mut incoming, &rt) {
+                r.headers.push(("connection".into(), "close".into()));
+            }
+            return r;
+        }
     };
     let query: Vec<(String, String)> = sreq
         .query_params()
@@ -506,7 +536,14 @@ fn serve_blocking(
         headers: headers.clone(),
         body: &mut stream,
     };
-    let resp = s3svc::handle(&app.state, &app.objects, &auth.caller, facts, req, rid);
+    let mut resp = s3svc::handle(&app.state, &app.objects, &auth.caller, facts, req, rid);
+    // A handler that answered without reading the body (an error, most often) leaves bytes the
+    // client is still sending, or will send once its `Expect: 100-continue` wait runs out: read
+    // them here, or they would be parsed as the next request on this connection. Past a bound,
+    // close the connection instead.
+    if !stream.done && !drain(&mut stream.incoming, &stream.rt) {
+        resp.headers.push(("connection".into(), "close".into()));
+    }
     if resp.status >= 500 {
         tracing::error!("s3 {method} {resource}: {} (request {rid})", resp.status);
     }
