@@ -150,6 +150,54 @@ impl Server {
         aws_sdk_sts::Client::from_conf(conf)
     }
 
+    /// An aws-sdk-s3 client; `path_style` forces `http://host/bucket/key` addressing, otherwise
+    /// the SDK uses virtual-hosted style (`bucket.localhost`, which resolves to loopback).
+    pub fn s3(
+        &self,
+        key: &str,
+        secret: &str,
+        token: Option<&str>,
+        path_style: bool,
+    ) -> aws_sdk_s3::Client {
+        let creds = aws_sdk_s3::config::Credentials::new(
+            key,
+            secret,
+            token.map(str::to_owned),
+            None,
+            "test",
+        );
+        let endpoint = if path_style {
+            self.endpoint.clone()
+        } else {
+            format!("http://localhost:{}", self.port)
+        };
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .force_path_style(path_style)
+            .credentials_provider(creds)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    pub fn kms(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_kms::Client {
+        let creds = aws_sdk_kms::config::Credentials::new(
+            key,
+            secret,
+            token.map(str::to_owned),
+            None,
+            "test",
+        );
+        let conf = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds)
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
     /// The development-mode root of `account` (12-digit key id, secret unchecked).
     pub fn root_iam(&self, account: &str) -> aws_sdk_iam::Client {
         self.iam(account, "anything", None)
