@@ -49,6 +49,34 @@ pub struct CallerPolicies {
 
 pub struct Authorizer;
 
+/// Session policies compiled once: a session's token carries the policy text, and every request
+/// of that session would otherwise parse it again. Keyed by the text itself; bounded.
+#[derive(Default)]
+pub struct SessionPolicyCache {
+    compiled: parking_lot::Mutex<std::collections::HashMap<String, CompiledPolicy>>,
+}
+
+const SESSION_CACHE_MAX: usize = 4096;
+
+impl SessionPolicyCache {
+    fn get(&self, text: &str) -> Option<CompiledPolicy> {
+        if let Some(c) = self.compiled.lock().get(text) {
+            return Some(c.clone());
+        }
+        // Validated when AssumeRole accepted it; a token we sealed never carries a bad one.
+        let compiled = PolicyDoc::new(text, PolicyKind::Session)
+            .ok()?
+            .compiled()
+            .clone();
+        let mut map = self.compiled.lock();
+        if map.len() >= SESSION_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(text.to_owned(), compiled.clone());
+        Some(compiled)
+    }
+}
+
 fn push_entity(
     snap: &Snapshot,
     out: &mut Vec<CompiledPolicy>,
@@ -85,7 +113,11 @@ fn user_policies(snap: &Snapshot, account: &Account, name: &str, out: &mut Calle
 
 impl Authorizer {
     /// Everything that applies to `caller` besides resource policies.
-    pub fn caller_policies(snap: &Snapshot, caller: &Caller) -> CallerPolicies {
+    pub fn caller_policies(
+        snap: &Snapshot,
+        caller: &Caller,
+        sessions: &SessionPolicyCache,
+    ) -> CallerPolicies {
         let mut out = CallerPolicies::default();
         let Some(account) = snap.account(&caller.account) else {
             return out;
@@ -113,10 +145,8 @@ impl Authorizer {
                         out.boundary = None;
                     }
                 }
-                if let Some(text) = &s.policy {
-                    if let Ok(doc) = PolicyDoc::new(text, PolicyKind::Session) {
-                        out.session.push(doc.compiled().clone());
-                    }
+                if let Some(compiled) = s.policy.as_deref().and_then(|t| sessions.get(t)) {
+                    out.session.push(compiled);
                 }
                 for arn in &s.policy_arns {
                     if let Some(doc) = snap.managed_policy(arn).and_then(|p| p.default_doc()) {
@@ -207,7 +237,6 @@ impl Authorizer {
     /// Decides one action. `Err` carries AWS's AccessDenied message.
     #[allow(clippy::too_many_arguments)]
     pub fn check(
-        snap: &Snapshot,
         caller: &Caller,
         policies: &CallerPolicies,
         action: &str,
@@ -216,7 +245,6 @@ impl Authorizer {
         guard: ResourceGuard<'_>,
         ctx: &Context,
     ) -> Result<Decision, Authorization> {
-        let _ = snap;
         let (resource_policy, resource_kind) = match guard {
             ResourceGuard::None => (None, ResourcePolicyKind::Standard),
             ResourceGuard::Absent(kind) => (None, kind),

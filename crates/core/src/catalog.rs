@@ -5,6 +5,7 @@
 //! (sealed with the master key: rows hold secret access keys), and only then publishes the new
 //! snapshot, so nothing is acknowledged or visible before it is durable.
 
+use crate::authorizer::SessionPolicyCache;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::managed::aws_managed_policies;
 use crate::model::{Account, KeyStatus, LastUsed, ManagedPolicy};
@@ -74,6 +75,7 @@ pub struct Catalog {
     /// Role last use (by role id, so a re-created namesake starts afresh), likewise in memory;
     /// AWS itself reports it with a delay.
     role_usage: Mutex<HashMap<String, LastUsed>>,
+    session_policies: SessionPolicyCache,
 }
 
 impl Catalog {
@@ -101,6 +103,7 @@ impl Catalog {
             rows,
             usage: Mutex::new(HashMap::new()),
             role_usage: Mutex::new(HashMap::new()),
+            session_policies: SessionPolicyCache::default(),
         })
     }
 
@@ -216,6 +219,11 @@ impl Catalog {
                 region: region.to_owned(),
             },
         );
+    }
+
+    /// Compiled session policies, shared by all requests.
+    pub fn session_policies(&self) -> &SessionPolicyCache {
+        &self.session_policies
     }
 
     pub fn key_last_used(&self, key_id: &str) -> Option<LastUsed> {

@@ -88,7 +88,11 @@ impl<'a> Ctx<'a> {
     ) -> Result<(), ServiceError> {
         self.authorized = true;
         if self.policies.is_none() {
-            self.policies = Some(Authorizer::caller_policies(&self.snap, self.caller));
+            self.policies = Some(Authorizer::caller_policies(
+                &self.snap,
+                self.caller,
+                self.state.catalog.session_policies(),
+            ));
         }
         let mut context = Authorizer::context(&self.snap, self.caller, &self.facts);
         extra(&mut context);
@@ -97,7 +101,6 @@ impl<'a> Ctx<'a> {
             .as_ref()
             .ok_or_else(ServiceError::service_failure)?;
         Authorizer::check(
-            &self.snap,
             self.caller,
             policies,
             action,
