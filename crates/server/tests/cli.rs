@@ -34,19 +34,6 @@ fn run_script(name: &str) {
     }
 }
 
-#[test]
-fn anne_cross_account_with_the_aws_cli() {
-    run_script("anne.sh");
-}
-
-/// Issue 4, path (1): David of account 111111111111, through DevGroup and a `prod-s3` profile
-/// with `role_arn` and `source_profile default`, lists the Prod bucket with `aws s3 ls`; a user
-/// outside DevGroup, and David once removed from it, are refused by their own account.
-#[test]
-fn prod_s3_bucket_through_a_role_profile() {
-    run_script("prod_s3.sh");
-}
-
 /// Issue 4, path (2): a role of account 222222222222 decrypts (and cannot encrypt with) a key of
 /// 111111111111 while the key policy names it and its identity policy allows; either removed,
 /// Decrypt is AccessDeniedException.
