@@ -78,3 +78,24 @@ admin_profile() { # PROFILE ACCOUNT
 
 if [ -z "${AWS_ENDPOINT_URL:-}" ]; then start_rolegate; fi
 echo "rolegate: $AWS_ENDPOINT_URL"
+
+# `rolegate explain --last`: why the newest denied request was denied, from the server's
+# decision log (needs the server's data directory: known when this script started the server,
+# or given as ROLEGATE_DATA_DIR).
+explain_last() {
+  if [ -z "${ROLEGATE_DATA_DIR:-}" ]; then
+    echo "(set ROLEGATE_DATA_DIR to the server's data directory to see rolegate explain)"
+    return
+  fi
+  sleep 0.2 # the decision log is written by a background thread
+  "$(rolegate_bin)" explain --last --data-dir "$ROLEGATE_DATA_DIR"
+}
+# expect_explained PATTERN WHAT: the newest denial's explanation contains PATTERN.
+expect_explained() {
+  local out
+  out=$(explain_last)
+  echo "$out"
+  if [ -n "${ROLEGATE_DATA_DIR:-}" ]; then
+    grep -qF -- "$1" <<<"$out" || fail "$2: rolegate explain does not say [$1]"
+  fi
+}

@@ -64,11 +64,14 @@ step "Denials a careless setup gets"
 because="User: arn:aws:iam::$a:user/Anne is not authorized to perform: sts:AssumeRole on resource: $role_arn because"
 err=$(denied aws sts assume-role --role-arn "$role_arn" --role-session-name AWSCLI-Session)
 expect "$err" "An error occurred (AccessDenied) when calling the AssumeRole operation: $because no role trust policy allows the sts:AssumeRole action" "without the external id"
+expect_explained "trust policy of $role_arn: statement 0 requires sts:ExternalId StringEquals 'XX9812DDF2V'; the request had no sts:ExternalId" "explain without the external id"
 err=$(denied aws sts assume-role --role-arn "$role_arn" --role-session-name AWSCLI-Session --external-id WRONG1)
 expect "$err" "An error occurred (AccessDenied) when calling the AssumeRole operation: $because no role trust policy allows the sts:AssumeRole action" "with a wrong external id"
+expect_explained "requires sts:ExternalId StringEquals 'XX9812DDF2V'; the request had sts:ExternalId = 'WRONG1'" "explain with a wrong external id"
 aws iam detach-user-policy --user-name Anne --policy-arn "$policy_arn" --profile admin-a
 err=$(denied aws sts assume-role --role-arn "$role_arn" --role-session-name AWSCLI-Session --external-id XX9812DDF2V)
 expect "$err" "An error occurred (AccessDenied) when calling the AssumeRole operation: $because no identity-based policy allows the sts:AssumeRole action" "without Anne's policy"
+expect_explained "Why: no identity-based policy allows sts:AssumeRole: the caller's side refused (account $a)" "explain without Anne's policy"
 
 echo
 echo "walkthrough 4 (Anne and the external id): all checks passed"

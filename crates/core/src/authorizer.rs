@@ -8,7 +8,8 @@ use crate::doc::PolicyDoc;
 use crate::model::{Account, Tag};
 use crate::session::SessionKind;
 use rolegate_policy::{
-    evaluate, CompiledPolicy, Context, Decision, PolicyKind, PolicySet, Request, ResourcePolicyKind,
+    evaluate, CompiledPolicy, Context, Decision, Explanation, PolicyKind, PolicySet, PolicyType,
+    Request, ResourcePolicyKind, StatementRef,
 };
 
 /// Facts about the request that become global condition keys.
@@ -245,20 +246,7 @@ impl Authorizer {
         guard: ResourceGuard<'_>,
         ctx: &Context,
     ) -> Result<Decision, Authorization> {
-        let (resource_policy, resource_kind) = match guard {
-            ResourceGuard::None => (None, ResourcePolicyKind::Standard),
-            ResourceGuard::Absent(kind) => (None, kind),
-            ResourceGuard::Policy { policy, kind } => (Some(policy), kind),
-        };
-        let set = PolicySet {
-            identity: &policies.identity,
-            boundary: policies.boundary.as_ref(),
-            session: &policies.session,
-            resource: resource_policy,
-            resource_kind,
-            scps: &[],
-            rcps: &[],
-        };
+        let set = policy_set(policies, guard);
         let req = Request {
             principal: &caller.principal,
             action,
@@ -275,5 +263,63 @@ impl Authorizer {
                 message: decision.message(caller.arn(), action, Some(resource)),
             })
         }
+    }
+
+    /// The same decision as [`Authorizer::check`], with the statements that matched and those
+    /// that came closest: for the decision log, off the allow path.
+    #[allow(clippy::too_many_arguments)]
+    pub fn explain(
+        caller: &Caller,
+        policies: &CallerPolicies,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        guard: ResourceGuard<'_>,
+        ctx: &Context,
+    ) -> Explanation {
+        let req = Request {
+            principal: &caller.principal,
+            action,
+            resource,
+            resource_account,
+            context: ctx,
+        };
+        rolegate_policy::explain(&req, &policy_set(policies, guard))
+    }
+
+    /// The name of the policy holding a statement the engine pointed at.
+    pub fn policy_name<'p>(
+        policies: &'p CallerPolicies,
+        guard: ResourceGuard<'p>,
+        at: StatementRef,
+    ) -> Option<&'p str> {
+        let i = at.policy as usize;
+        match at.policy_type {
+            PolicyType::Identity => policies.identity.get(i)?.name(),
+            PolicyType::Boundary => policies.boundary.as_ref()?.name(),
+            PolicyType::Session => policies.session.get(i)?.name(),
+            PolicyType::Resource | PolicyType::RoleTrust => match guard {
+                ResourceGuard::Policy { policy, .. } => policy.name(),
+                _ => None,
+            },
+            PolicyType::Scp | PolicyType::Rcp => None,
+        }
+    }
+}
+
+fn policy_set<'p>(policies: &'p CallerPolicies, guard: ResourceGuard<'p>) -> PolicySet<'p> {
+    let (resource, resource_kind) = match guard {
+        ResourceGuard::None => (None, ResourcePolicyKind::Standard),
+        ResourceGuard::Absent(kind) => (None, kind),
+        ResourceGuard::Policy { policy, kind } => (Some(policy), kind),
+    };
+    PolicySet {
+        identity: &policies.identity,
+        boundary: policies.boundary.as_ref(),
+        session: &policies.session,
+        resource,
+        resource_kind,
+        scps: &[],
+        rcps: &[],
     }
 }

@@ -33,6 +33,39 @@ pub enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Explain why a request was allowed or denied, from the decision log.
+    Explain {
+        /// The request id (every response carries it: x-amzn-RequestId, RequestId...).
+        request_id: Option<String>,
+        /// Explain the newest denied request instead.
+        #[arg(long)]
+        last: bool,
+        #[arg(long, default_value = ".rolegate")]
+        data_dir: PathBuf,
+    },
+    /// Show recent authorization decisions as a table.
+    Log {
+        /// Only decisions involving this account (the caller's or the resource's).
+        #[arg(long)]
+        account: Option<String>,
+        /// Only callers whose ARN contains this text.
+        #[arg(long)]
+        principal: Option<String>,
+        /// Only this action (e.g. sts:AssumeRole).
+        #[arg(long)]
+        action: Option<String>,
+        /// Only denials.
+        #[arg(long)]
+        denied: bool,
+        /// How many of the newest decisions to show.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        limit: usize,
+        /// Keep printing new decisions as they come.
+        #[arg(long)]
+        follow: bool,
+        #[arg(long, default_value = ".rolegate")]
+        data_dir: PathBuf,
+    },
     /// Manage accounts (while the server is stopped).
     Account {
         #[command(subcommand)]
@@ -64,6 +97,28 @@ pub fn run(cli: Cli) -> Result<(), StartError> {
             // Development mode only where nobody else can reach the port.
             let dev_mode = !strict && listen.ip().is_loopback();
             crate::http::serve(listen, &data_dir, dev_mode)
+        }
+        Command::Explain {
+            request_id,
+            last,
+            data_dir,
+        } => crate::explain::explain(&data_dir, request_id.as_deref(), last),
+        Command::Log {
+            account,
+            principal,
+            action,
+            denied,
+            limit,
+            follow,
+            data_dir,
+        } => {
+            let filter = crate::explain::LogFilter {
+                account,
+                principal,
+                action,
+                denied,
+            };
+            crate::explain::log(&data_dir, &filter, limit, follow)
         }
         Command::Account {
             command: AccountCommand::Create { id, name, data_dir },

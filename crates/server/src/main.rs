@@ -1,7 +1,9 @@
-//! The `rolegate` binary: `rolegate serve` and `rolegate account create`.
+//! The `rolegate` binary: `rolegate serve`, `rolegate explain`, `rolegate log` and
+//! `rolegate account create`.
 
 mod auth;
 mod cli;
+mod explain;
 mod http;
 mod open;
 mod s3;

@@ -1,6 +1,7 @@
 //! Opening the data directory: the master key (0600) and the store, then the catalog.
 
 use rolegate_core::crypto::MasterKey;
+use rolegate_core::decisions::DecisionLog;
 use rolegate_core::session::TokenSealer;
 use rolegate_core::Catalog;
 use rolegate_services::State;
@@ -18,6 +19,10 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
+/// The decision log's bound: files rotate at this size, this many previous ones kept.
+const DECISION_LOG_BYTES: u64 = 64 << 20;
+const DECISION_LOG_FILES: usize = 3;
+
 pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
     let bad =
         |e: &dyn std::fmt::Display| StartError::DataDir(dir.display().to_string(), e.to_string());
@@ -30,5 +35,13 @@ pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
         catalog,
         tokens: TokenSealer::new(&master),
         dev_mode,
+        decisions: Some(
+            DecisionLog::open(
+                &dir.join("decisions"),
+                DECISION_LOG_BYTES,
+                DECISION_LOG_FILES,
+            )
+            .map_err(|e| bad(&e))?,
+        ),
     })
 }

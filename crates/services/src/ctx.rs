@@ -3,6 +3,7 @@
 use crate::error::ServiceError;
 use crate::protocol::Params;
 use rolegate_core::authorizer::{CallerPolicies, RequestFacts};
+use rolegate_core::decisions::{self, DecisionLog};
 use rolegate_core::session::TokenSealer;
 use rolegate_core::{Authorizer, Caller, Catalog, ResourceGuard, Snapshot};
 use rolegate_policy::Context;
@@ -14,6 +15,8 @@ pub struct State {
     pub tokens: TokenSealer,
     /// Development mode: 12-digit access keys are account roots, created on first use.
     pub dev_mode: bool,
+    /// Where every authorization decision is written (`rolegate explain`), if anywhere.
+    pub decisions: Option<DecisionLog>,
 }
 
 pub struct Ctx<'a> {
@@ -100,7 +103,7 @@ impl<'a> Ctx<'a> {
             .policies
             .as_ref()
             .ok_or_else(ServiceError::service_failure)?;
-        Authorizer::check(
+        let outcome = Authorizer::check(
             self.caller,
             policies,
             action,
@@ -108,9 +111,24 @@ impl<'a> Ctx<'a> {
             resource_account,
             guard,
             &context,
-        )
-        .map(|_| ())
-        .map_err(|denied| ServiceError::access_denied(denied.message))
+        );
+        if let Some(log) = &self.state.decisions {
+            log.record(decisions::build(
+                self.request_id,
+                self.facts.now,
+                self.caller,
+                policies,
+                action,
+                resource,
+                resource_account,
+                guard,
+                &context,
+                &outcome,
+            ));
+        }
+        outcome
+            .map(|_| ())
+            .map_err(|denied| ServiceError::access_denied(denied.message))
     }
 
     /// Refreshes the snapshot after a write made by this request.

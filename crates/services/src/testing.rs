@@ -35,6 +35,7 @@ impl Harness {
                 catalog,
                 tokens: TokenSealer::new(&master),
                 dev_mode: true,
+                decisions: None,
             },
             _dir: dir,
         }
