@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod clock;
 pub mod crypto;
 pub mod doc;
+pub mod ec2;
 pub mod ids;
 pub mod kms;
 pub mod managed;
