@@ -51,6 +51,64 @@ pub struct Session {
     pub chain_depth: u32,
     #[serde(default)]
     pub mfa: bool,
+    /// Set for the role session an instance profile delivers through the instance metadata
+    /// service: the instance it belongs to, checked at every authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<InstanceBinding>,
+}
+
+/// What ties an instance profile session to its instance. The token is self-contained, so the
+/// instance's current record is compared with this at authentication: a session of an instance
+/// that stopped (or restarted: a new launch time), terminated, or lost or changed its profile
+/// association no longer authenticates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceBinding {
+    pub instance_id: String,
+    /// `arn:aws:ec2:<region>:<account>:instance/<id>`: the `ec2:SourceInstanceARN` key.
+    pub instance_arn: String,
+    /// The instance's account (the role may live there only, but keep it explicit).
+    pub instance_account: String,
+    pub association_id: String,
+    /// The launch (or last start) time of the instance when the session was issued.
+    pub launch_time: i64,
+    /// `ec2:RoleDelivery`: "1.0" when delivered over IMDSv1, "2.0" over IMDSv2.
+    pub role_delivery: String,
+}
+
+/// Whether an instance profile session may still be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstanceCheck {
+    Valid,
+    /// The instance stopped, terminated, restarted or lost its profile: as if expired.
+    Revoked,
+    /// No such instance anywhere (never sealed by us for a real one).
+    Unknown,
+}
+
+impl InstanceBinding {
+    /// Compares the binding with the instance as the snapshot holds it now.
+    pub fn check(&self, snap: &crate::catalog::Snapshot) -> InstanceCheck {
+        use crate::ec2::{find_instance, InstanceState};
+        let Some((account, instance)) = find_instance(snap, &self.instance_id) else {
+            return InstanceCheck::Unknown;
+        };
+        if account.id != self.instance_account {
+            return InstanceCheck::Unknown;
+        }
+        let associated = instance
+            .iam_profile
+            .as_ref()
+            .is_some_and(|a| a.association_id == self.association_id);
+        let running = matches!(
+            instance.state,
+            InstanceState::Running | InstanceState::Pending
+        );
+        if running && associated && instance.launch_time == self.launch_time {
+            InstanceCheck::Valid
+        } else {
+            InstanceCheck::Revoked
+        }
+    }
 }
 
 const KEY_ID: u8 = 1;
@@ -111,6 +169,7 @@ mod tests {
             source_identity: None,
             chain_depth: 0,
             mfa: false,
+            instance: None,
         }
     }
 
