@@ -117,13 +117,28 @@ const KEY_ID: u8 = 1;
 #[derive(Clone)]
 pub struct TokenSealer {
     sealer: Sealer,
+    /// A key of its own for the other opaque blobs rolegate hands out and takes back (EC2's
+    /// encoded authorization failure messages).
+    messages: Sealer,
 }
 
 impl TokenSealer {
     pub fn new(master: &MasterKey) -> TokenSealer {
         TokenSealer {
             sealer: master.derive("rolegate session tokens v1"),
+            messages: master.derive("rolegate opaque messages v1"),
         }
+    }
+
+    /// Seals `plain` for `purpose` (bound as authenticated data) into base64url text.
+    pub fn seal_message(&self, purpose: &str, plain: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(self.messages.seal(plain, purpose.as_bytes()))
+    }
+
+    /// `None` for anything not sealed by [`TokenSealer::seal_message`] for `purpose`.
+    pub fn open_message(&self, purpose: &str, text: &str) -> Option<Vec<u8>> {
+        let blob = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
+        self.messages.open(&blob, purpose.as_bytes()).ok()
     }
 
     pub fn seal(&self, s: &Session) -> String {
