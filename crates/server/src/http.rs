@@ -32,6 +32,7 @@ pub(crate) struct App {
     pub(crate) state: State,
     pub(crate) verifier: Verifier,
     pub(crate) objects: rolegate_core::objects::ObjectStore,
+    pub(crate) imds: crate::imds::Imds,
 }
 
 pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), StartError> {
@@ -41,6 +42,7 @@ pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), 
         state,
         verifier: Verifier::new(4096),
         objects,
+        imds: crate::imds::Imds::open(data_dir)?,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -151,6 +153,9 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let rid = request_id();
     let (parts, body) = req.into_parts();
+    if let Some(rest) = parts.uri.path().strip_prefix(crate::imds_keys::IMDS_PREFIX) {
+        return Ok(crate::imds::handle(&app, &parts, rest, now()));
+    }
     if let Some(admin) = parts.uri.path().strip_prefix("/_rolegate/") {
         return Ok(admin_route(&app, &parts.method, admin));
     }

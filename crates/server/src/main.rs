@@ -2,7 +2,12 @@
 
 mod auth;
 mod cli;
+mod exec;
 mod http;
+mod imds;
+mod imds_credentials;
+mod imds_keys;
+mod imds_paths;
 mod open;
 mod s3;
 
