@@ -155,7 +155,6 @@ pub(crate) fn handle(
         Some(Reply::Credentials { association, role }) => {
             let c = app.imds.credentials.get(
                 &app.state.tokens,
-                account,
                 instance,
                 &association.association_id,
                 role,

@@ -11,7 +11,7 @@
 use parking_lot::Mutex;
 use rolegate_core::ec2::Instance;
 use rolegate_core::ids::{access_key_id, secret_access_key};
-use rolegate_core::model::{Account, Role};
+use rolegate_core::model::Role;
 use rolegate_core::session::{InstanceBinding, Session, SessionKind, TokenSealer};
 use std::collections::HashMap;
 
@@ -45,7 +45,6 @@ impl CredentialCache {
     pub(crate) fn get(
         &self,
         tokens: &TokenSealer,
-        account: &Account,
         instance: &Instance,
         association_id: &str,
         role: &Role,
@@ -55,7 +54,7 @@ impl CredentialCache {
         let binding = InstanceBinding {
             instance_id: instance.id.clone(),
             instance_arn: instance.arn(),
-            instance_account: account.id.clone(),
+            instance_account: instance.account.clone(),
             association_id: association_id.to_owned(),
             launch_time: instance.launch_time,
             role_delivery: if v2 { "2.0" } else { "1.0" }.to_owned(),
@@ -72,14 +71,14 @@ impl CredentialCache {
             }
         }
         let session = Session {
-            account: account.id.clone(),
+            account: instance.account.clone(),
             kind: SessionKind::Role {
                 role_arn: role.arn.clone(),
                 role_name: role.name.clone(),
                 role_id: role.id.clone(),
                 session_name: instance.id.clone(),
             },
-            access_key_id: access_key_id("ASIA", &account.id),
+            access_key_id: access_key_id("ASIA", &instance.account),
             secret: secret_access_key(),
             issued: now,
             expires: now + LIFETIME,
@@ -164,10 +163,9 @@ mod tests {
     #[test]
     fn credentials_are_reused_then_rotated_well_before_expiry() {
         let sealer = TokenSealer::new(&MasterKey::random());
-        let account = Account::new("222222222222", "b", 0);
         let cache = CredentialCache::default();
         let (i, r) = (instance(), role("AROAEXAMPLE"));
-        let first = cache.get(&sealer, &account, &i, "iip-assoc-1", &r, true, 10_000);
+        let first = cache.get(&sealer, &i, "iip-assoc-1", &r, true, 10_000);
         assert_eq!(first.expires, 10_000 + LIFETIME);
         let session = sealer.open(&first.token).unwrap();
         assert_eq!(session.instance.as_ref().unwrap().role_delivery, "2.0");
@@ -177,16 +175,16 @@ mod tests {
         // The same credentials while they have more than REFRESH_BEFORE left...
         let later = 10_000 + LIFETIME - REFRESH_BEFORE;
         assert_eq!(
-            cache.get(&sealer, &account, &i, "iip-assoc-1", &r, true, later),
+            cache.get(&sealer, &i, "iip-assoc-1", &r, true, later),
             first
         );
         // ...new ones after, long before the old ones expire.
-        let next = cache.get(&sealer, &account, &i, "iip-assoc-1", &r, true, later + 1);
+        let next = cache.get(&sealer, &i, "iip-assoc-1", &r, true, later + 1);
         assert_ne!(next.access_key_id, first.access_key_id);
         assert!(later + 1 < first.expires);
         assert_eq!(next.expires, later + 1 + LIFETIME);
         // IMDSv1 delivery, another association, another role, another run: other credentials.
-        let v1 = cache.get(&sealer, &account, &i, "iip-assoc-1", &r, false, later + 2);
+        let v1 = cache.get(&sealer, &i, "iip-assoc-1", &r, false, later + 2);
         assert_ne!(v1.access_key_id, next.access_key_id);
         assert_eq!(
             sealer
@@ -197,11 +195,10 @@ mod tests {
                 .role_delivery,
             "1.0"
         );
-        let other = cache.get(&sealer, &account, &i, "iip-assoc-2", &r, true, later + 3);
+        let other = cache.get(&sealer, &i, "iip-assoc-2", &r, true, later + 3);
         assert_ne!(other.access_key_id, next.access_key_id);
         let recreated = cache.get(
             &sealer,
-            &account,
             &i,
             "iip-assoc-2",
             &role("AROAOTHER"),
@@ -213,7 +210,6 @@ mod tests {
         restarted.launch_time = 2_000;
         let run2 = cache.get(
             &sealer,
-            &account,
             &restarted,
             "iip-assoc-2",
             &role("AROAOTHER"),
