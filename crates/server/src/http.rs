@@ -221,6 +221,8 @@ fn answer(
         params.extend(Params::parse(body));
     }
     let guess = match params.action() {
+        // EC2's SDKs send their API version; its errors have their own envelope.
+        Some(_) if params.get("Version") == Some("2016-11-15") => QueryService::Ec2,
         Some(a) if rolegate_services::sts::find(a).is_some() => QueryService::Sts,
         _ => QueryService::Iam,
     };
@@ -244,6 +246,7 @@ fn answer(
     let service = match auth.scope.service.as_str() {
         "iam" => QueryService::Iam,
         "sts" => QueryService::Sts,
+        "ec2" => QueryService::Ec2,
         other => {
             let e = ServiceError::new(
                 400,
