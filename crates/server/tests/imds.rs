@@ -707,3 +707,25 @@ async fn exec_feeds_the_default_credential_chains_of_aws_config_and_boto3() {
         assert!(env.lines().any(|l| l == set), "{set} not in {env}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoints_and_credentials_survive_a_restart() {
+    use aws_sdk_ec2::types::HttpTokensState::Optional;
+    let mut server = Server::start();
+    role_and_profile(&server, "AppRole", CALLER_ONLY).await;
+    let id = launch(&ec2(&server), Some("AppRole"), Optional).await;
+    let p = imds_path(&server, &id);
+    let before = credentials(server.port, &p, "AppRole", true);
+    server.kill_and_restart();
+    // The capability and the sealed session need nothing but the data directory's key.
+    let after = credentials(server.port, &p, "AppRole", true);
+    let arn = format!("arn:aws:sts::{ACCOUNT}:assumed-role/AppRole/{id}");
+    for c in [&before, &after] {
+        let me = sts_with(&server, c)
+            .get_caller_identity()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.arn(), Some(arn.as_str()));
+    }
+}
