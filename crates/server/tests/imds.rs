@@ -729,3 +729,37 @@ async fn endpoints_and_credentials_survive_a_restart() {
         assert_eq!(me.arn(), Some(arn.as_str()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn instance_tags_only_when_allowed_in_metadata() {
+    use aws_sdk_ec2::types::{HttpTokensState, InstanceMetadataTagsState, Tag};
+    let server = Server::start();
+    let port = server.port;
+    let ec2 = ec2(&server);
+    let id = launch(&ec2, None, HttpTokensState::Optional).await;
+    ec2.create_tags()
+        .resources(&id)
+        .tags(Tag::builder().key("Name").value("web").build())
+        .tags(Tag::builder().key("Team").value("blue").build())
+        .send()
+        .await
+        .unwrap();
+    let p = imds_path(&server, &id);
+    let at = |path: &str| get(port, &format!("{p}latest/meta-data/{path}"), None);
+    assert!(!at("").body.lines().any(|l| l == "tags/"));
+    assert_eq!(at("tags/instance").status, 404);
+    ec2.modify_instance_metadata_options()
+        .instance_id(&id)
+        .instance_metadata_tags(InstanceMetadataTagsState::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert!(at("").body.lines().any(|l| l == "tags/"));
+    assert_eq!(at("tags/").body, "instance");
+    let keys = at("tags/instance").body;
+    let mut keys: Vec<&str> = keys.lines().collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["Name", "Team"]);
+    assert_eq!(at("tags/instance/Name").body, "web");
+    assert_eq!(at("tags/instance/Owner").status, 404);
+}
