@@ -201,4 +201,99 @@ mod tests {
         assert_eq!(TokenSealer::new(&MasterKey::random()).open(&token), None);
         assert_eq!(t.open("not a token"), None);
     }
+
+    fn instance(id: &str, state: crate::ec2::InstanceState, assoc: &str) -> crate::ec2::Instance {
+        crate::ec2::Instance {
+            id: id.into(),
+            account: "222222222222".into(),
+            region: "us-east-1".into(),
+            availability_zone: "us-east-1a".into(),
+            image_id: "ami-12345678".into(),
+            instance_type: "t3.micro".into(),
+            state,
+            state_reason: String::new(),
+            launch_time: 100,
+            tags: vec![],
+            iam_profile: (!assoc.is_empty()).then(|| crate::ec2::ProfileAssociation {
+                association_id: assoc.into(),
+                profile_arn: "arn:aws:iam::222222222222:instance-profile/p".into(),
+                profile_id: "AIPAEXAMPLE".into(),
+                role_name: "r".into(),
+                associated_at: 100,
+            }),
+            metadata: Default::default(),
+            private_ip: "10.0.0.1".into(),
+            private_dns: "ip-10-0-0-1.ec2.internal".into(),
+            reservation_id: "r-1".into(),
+            key_name: None,
+            client_token: None,
+            launch_index: 0,
+            mac: String::new(),
+        }
+    }
+
+    #[test]
+    fn instance_sessions_end_with_the_instance_run_and_association(
+    ) -> Result<(), crate::CatalogError> {
+        use crate::ec2::InstanceState::{Running, Stopped, Terminated};
+        use crate::{Account, Catalog};
+        let dir = tempfile::tempdir().map_err(crate::crypto::CryptoError::from)?;
+        let engine = rolegate_store::RedbEngine::open(&dir.path().join("db"))?;
+        let catalog = Catalog::open(std::sync::Arc::new(engine), &MasterKey::random())?;
+        let mut account = Account::new("222222222222", "b", 0);
+        for i in [
+            instance("i-run", Running, "iip-assoc-1"),
+            instance("i-stopped", Stopped, "iip-assoc-1"),
+            instance("i-gone", Terminated, "iip-assoc-1"),
+            instance("i-bare", Running, ""),
+        ] {
+            account.instances.insert(i.id.clone(), i);
+        }
+        catalog.create_account(account)?;
+        let snap = catalog.snapshot();
+        let binding = |id: &str, account: &str, assoc: &str, launch: i64| InstanceBinding {
+            instance_id: id.into(),
+            instance_arn: format!("arn:aws:ec2:us-east-1:{account}:instance/{id}"),
+            instance_account: account.into(),
+            association_id: assoc.into(),
+            launch_time: launch,
+            role_delivery: "2.0".into(),
+        };
+        let a = "222222222222";
+        assert_eq!(
+            binding("i-run", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Valid
+        );
+        // Another run, another association, no association, not running: revoked.
+        assert_eq!(
+            binding("i-run", a, "iip-assoc-1", 200).check(&snap),
+            InstanceCheck::Revoked
+        );
+        assert_eq!(
+            binding("i-run", a, "iip-assoc-2", 100).check(&snap),
+            InstanceCheck::Revoked
+        );
+        assert_eq!(
+            binding("i-bare", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Revoked
+        );
+        assert_eq!(
+            binding("i-stopped", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Revoked
+        );
+        assert_eq!(
+            binding("i-gone", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Revoked
+        );
+        // No such instance, or not in the account the session names.
+        assert_eq!(
+            binding("i-none", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Unknown
+        );
+        assert_eq!(
+            binding("i-run", "111111111111", "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Unknown
+        );
+        Ok(())
+    }
 }
