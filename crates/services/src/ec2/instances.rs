@@ -320,14 +320,6 @@ impl Transition {
         }
     }
 
-    fn list(self) -> &'static str {
-        match self {
-            Transition::Start => "instancesSet",
-            Transition::Stop => "instancesSet",
-            Transition::Terminate => "instancesSet",
-        }
-    }
-
     /// (state reported, state stored) from `from`, or the IncorrectInstanceState error.
     fn apply(
         self,
@@ -406,7 +398,8 @@ fn transition(ctx: &mut Ctx<'_>, t: Transition) -> Result<Option<Xml>, ServiceEr
         Ok(out)
     })?;
     let mut x = Xml::new();
-    x.with(t.list(), |x| {
+    // Start, Stop and Terminate all answer in an `instancesSet`.
+    x.with("instancesSet", |x| {
         for (id, previous, reported) in &changes {
             render::state_change(x, id, *previous, *reported);
         }

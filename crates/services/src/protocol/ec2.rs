@@ -45,8 +45,13 @@ pub struct Filter {
     pub values: Vec<String>,
 }
 
+/// AWS's cap on filter values in one call; it also bounds the wildcard matching work.
+const MAX_FILTER_VALUES: usize = 200;
+/// Longer than any value a filter can match (tag values are at most 256 characters).
+const MAX_FILTER_VALUE_LEN: usize = 1024;
+
 pub fn filters(params: &Params) -> Result<Vec<Filter>, ServiceError> {
-    groups(params, "Filter")
+    let out: Vec<Filter> = groups(params, "Filter")
         .iter()
         .map(|g| {
             let name = g
@@ -57,7 +62,22 @@ pub fn filters(params: &Params) -> Result<Vec<Filter>, ServiceError> {
                 values: list(g, "Value"),
             })
         })
-        .collect()
+        .collect::<Result<_, ServiceError>>()?;
+    if out.iter().map(|f| f.values.len()).sum::<usize>() > MAX_FILTER_VALUES {
+        return Err(ServiceError::new(
+            400,
+            "FilterLimitExceeded",
+            format!("The maximum number of filter values specified on a single call is {MAX_FILTER_VALUES}"),
+        ));
+    }
+    if let Some(v) = out
+        .iter()
+        .flat_map(|f| &f.values)
+        .find(|v| v.len() > MAX_FILTER_VALUE_LEN)
+    {
+        return Err(invalid_value(v, "Filter.Value"));
+    }
+    Ok(out)
 }
 
 /// `prefix.N.Key` / `prefix.N.Value` pairs; the value may be absent (DeleteTags).
@@ -174,6 +194,16 @@ mod tests {
             vec![("k".into(), Some("v".into())), ("only".into(), None)]
         );
         assert!(boolean(&Params::parse(b"DryRun=maybe"), "DryRun").is_err());
+        let many: String = (1..=201)
+            .map(|i| format!("Filter.1.Name=tag-key&Filter.1.Value.{i}=v&"))
+            .collect();
+        let e = filters(&Params::parse(many.as_bytes())).unwrap_err();
+        assert_eq!(e.code, "FilterLimitExceeded");
+        let long = format!(
+            "Filter.1.Name=tag-key&Filter.1.Value.1={}",
+            "*a".repeat(600)
+        );
+        assert!(filters(&Params::parse(long.as_bytes())).is_err());
         assert!(boolean(&Params::parse(b"DryRun=true"), "DryRun").unwrap());
     }
 
