@@ -329,7 +329,11 @@ fn region_code(region: &str) -> String {
             "southeast" => "se",
             "northwest" => "nw",
             "southwest" => "sw",
-            other => &other[..other.len().min(1)],
+            other => {
+                // Any text may arrive as a credential scope's region: no byte slicing.
+                out.extend(other.chars().next());
+                continue;
+            }
         };
         out.push_str(short);
     }
@@ -430,5 +434,6 @@ mod unit {
         assert_eq!(region_code("us-east-1"), "use1");
         assert_eq!(region_code("ap-northeast-2"), "apne2");
         assert_eq!(region_code("eu-central-1"), "euc1");
+        assert_eq!(region_code("xx-éast-1"), "xxé1");
     }
 }

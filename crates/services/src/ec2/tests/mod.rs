@@ -8,6 +8,7 @@ mod authorization;
 mod describe;
 mod instances;
 mod profiles;
+mod robustness;
 
 use crate::dispatch::{query, QueryResponse, QueryService};
 use crate::protocol::Params;
