@@ -216,7 +216,19 @@ fn run_instances(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
                 .filter(|i| i.region == region && i.client_token.as_ref() == Some(token))
                 .cloned()
                 .collect();
-            if !earlier.is_empty() {
+            if let Some(first) = earlier.first() {
+                // The same token with other arguments is refused, as on AWS.
+                let n = earlier.len() as i64;
+                if first.image_id != image
+                    || first.instance_type != instance_type
+                    || n < min
+                    || n > max
+                {
+                    return Err(error(
+                        "IdempotentParameterMismatch",
+                        "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
+                    ));
+                }
                 return Ok(earlier);
             }
         }

@@ -431,4 +431,19 @@ fn request_errors() {
     let a = run(&h, &root, "1", &[("ClientToken", "tok-1")]);
     let b = run(&h, &root, "1", &[("ClientToken", "tok-1")]);
     assert_eq!(a, b);
+    err(
+        &ec2(
+            &h,
+            &root,
+            &[
+                ("Action", "RunInstances"),
+                ("ImageId", "ami-87654321"),
+                ("MinCount", "1"),
+                ("MaxCount", "1"),
+                ("ClientToken", "tok-1"),
+            ],
+        ),
+        400,
+        "IdempotentParameterMismatch",
+    );
 }
