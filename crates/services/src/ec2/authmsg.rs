@@ -3,8 +3,12 @@
 //! in the same account with `sts:DecodeAuthorizationMessage`, can read it back. The decoded
 //! JSON has AWS's shape, member order included.
 
+use crate::ctx::Ctx;
 use rolegate_core::session::TokenSealer;
-use rolegate_core::{Caller, CallerKind};
+use rolegate_core::{Authorizer, Caller, CallerKind};
+use rolegate_policy::{
+    explain, CompiledPolicy, Effect, PolicySet, PolicyType, Request, ResourcePolicyKind,
+};
 use serde::{Deserialize, Serialize};
 
 const PURPOSE: &str = "ec2 authorization failure message v1";
@@ -41,6 +45,95 @@ pub struct DecisionContext {
     pub conditions: Items<Condition>,
 }
 
+/// A statement that decided the denial, in AWS's terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedStatement {
+    #[serde(rename = "statementId")]
+    pub statement_id: String,
+    pub effect: String,
+    pub principals: Items<Value>,
+    #[serde(rename = "principalGroups")]
+    pub principal_groups: Items<Value>,
+    pub actions: Items<Value>,
+    pub resources: Items<Value>,
+    pub conditions: Items<Condition>,
+}
+
+fn items(values: &[String]) -> Items<Value> {
+    Items {
+        items: values.iter().map(|v| Value { value: v.clone() }).collect(),
+    }
+}
+
+/// The Deny statements that matched the request: `authorize` saw an explicit deny, and the
+/// evaluation is replayed with the explainer (same policies, same context) to name them.
+pub fn explicit_denies(
+    ctx: &Ctx<'_>,
+    action: &str,
+    resource: &str,
+    keys: &[(String, Vec<String>)],
+) -> Vec<MatchedStatement> {
+    let policies =
+        Authorizer::caller_policies(&ctx.snap, ctx.caller, ctx.state.catalog.session_policies());
+    let mut context = Authorizer::context(&ctx.snap, ctx.caller, &ctx.facts);
+    super::insert_keys(&mut context, keys);
+    let set = PolicySet {
+        identity: &policies.identity,
+        boundary: policies.boundary.as_ref(),
+        session: &policies.session,
+        resource: None,
+        resource_kind: ResourcePolicyKind::Standard,
+        scps: &[],
+        rcps: &[],
+    };
+    let account = ctx.caller.account.clone();
+    let req = Request {
+        principal: &ctx.caller.principal,
+        action,
+        resource,
+        resource_account: Some(&account),
+        context: &context,
+    };
+    let policy_of = |t: PolicyType, i: u16| -> Option<&CompiledPolicy> {
+        match t {
+            PolicyType::Identity => policies.identity.get(usize::from(i)),
+            PolicyType::Session => policies.session.get(usize::from(i)),
+            PolicyType::Boundary => policies.boundary.as_ref(),
+            _ => None,
+        }
+    };
+    explain(&req, &set)
+        .matched
+        .into_iter()
+        .filter(|m| m.effect == Effect::Deny)
+        .filter_map(|m| {
+            let st = policy_of(m.at.policy_type, m.at.policy)?
+                .policy()
+                .statements
+                .get(m.at.statement as usize)?;
+            let conditions = st
+                .condition
+                .iter()
+                .flat_map(|block| &block.0)
+                .flat_map(|entry| &entry.keys)
+                .map(|(k, v)| Condition {
+                    key: k.clone(),
+                    values: items(v.as_slice()),
+                })
+                .collect();
+            Some(MatchedStatement {
+                statement_id: st.sid.clone().unwrap_or_default(),
+                effect: "DENY".to_owned(),
+                principals: items(&[ctx.caller.user_id()]),
+                principal_groups: Items { items: Vec::new() },
+                actions: items(st.action.as_ref().map(|a| a.values()).unwrap_or_default()),
+                resources: items(st.resource.as_ref().map(|r| r.values()).unwrap_or_default()),
+                conditions: Items { items: conditions },
+            })
+        })
+        .collect()
+}
+
 /// The decoded message, as DecodeAuthorizationMessage returns it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decoded {
@@ -48,7 +141,7 @@ pub struct Decoded {
     #[serde(rename = "explicitDeny")]
     pub explicit_deny: bool,
     #[serde(rename = "matchedStatements")]
-    pub matched_statements: Items<serde_json::Value>,
+    pub matched_statements: Items<MatchedStatement>,
     pub failures: Items<serde_json::Value>,
     pub context: DecisionContext,
 }
@@ -100,6 +193,7 @@ pub fn encode(
     resource: &str,
     keys: &[(String, Vec<String>)],
     explicit_deny: bool,
+    matched: Vec<MatchedStatement>,
 ) -> String {
     let name = match &caller.kind {
         CallerKind::User { name } => Some(name.clone()),
@@ -108,7 +202,7 @@ pub fn encode(
     let message = Decoded {
         allowed: false,
         explicit_deny,
-        matched_statements: Items { items: Vec::new() },
+        matched_statements: Items { items: matched },
         failures: Items { items: Vec::new() },
         context: DecisionContext {
             principal: PrincipalInfo {

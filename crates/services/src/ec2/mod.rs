@@ -53,15 +53,7 @@ pub(crate) fn authorize(
     resource: &str,
     keys: &Keys,
 ) -> Result<(), ServiceError> {
-    let result = ctx.authorize(action, resource, |c| {
-        for (k, v) in keys {
-            if k == "aws:TagKeys" {
-                c.insert_multi(k, v.clone());
-            } else if let Some(first) = v.first() {
-                c.insert(k, first);
-            }
-        }
-    });
+    let result = ctx.authorize(action, resource, |c| insert_keys(c, keys));
     let Err(denied) = result else {
         return Ok(());
     };
@@ -69,6 +61,11 @@ pub(crate) fn authorize(
         return Err(denied);
     }
     let explicit = denied.message.contains("with an explicit deny");
+    let matched = if explicit {
+        authmsg::explicit_denies(ctx, action, resource, keys)
+    } else {
+        Vec::new()
+    };
     let blob = authmsg::encode(
         &ctx.state.tokens,
         ctx.caller,
@@ -76,6 +73,7 @@ pub(crate) fn authorize(
         resource,
         keys,
         explicit,
+        matched,
     );
     Err(ServiceError::new(
         403,
@@ -85,6 +83,18 @@ pub(crate) fn authorize(
             denied.message
         ),
     ))
+}
+
+/// Adds an authorization's condition keys to the request context (`aws:TagKeys` is the one
+/// multivalued key among them).
+pub(crate) fn insert_keys(c: &mut rolegate_policy::Context, keys: &[(String, Vec<String>)]) {
+    for (k, v) in keys {
+        if k == "aws:TagKeys" {
+            c.insert_multi(k, v.clone());
+        } else if let Some(first) = v.first() {
+            c.insert(k, first);
+        }
+    }
 }
 
 /// After authorization: a DryRun request stops here, as AWS's does.

@@ -125,7 +125,7 @@ fn unauthorized_operation_decodes_through_sts() {
         A,
         "denied",
         &allow(
-            r#"{"Effect":"Allow","Action":"ec2:*","Resource":"*"},{"Effect":"Deny","Action":"ec2:TerminateInstances","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Action":"ec2:*","Resource":"*"},{"Sid":"NoKill","Effect":"Deny","Action":"ec2:TerminateInstances","Resource":"*","Condition":{"StringEquals":{"ec2:Region":"us-east-1"}}}"#,
         ),
     );
     let ids = run(&h, &Harness::root(A), "1", &[]);
@@ -145,10 +145,24 @@ fn unauthorized_operation_decodes_through_sts() {
             ("EncodedMessage", blob),
         ],
     );
-    assert!(
-        d.body.contains("&quot;explicitDeny&quot;:true"),
-        "{}",
-        d.body
+    let text = field(&d.body, "DecodedMessage")
+        .unwrap()
+        .replace("&quot;", "\"");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["explicitDeny"], true);
+    // The statement that denied, as AWS names it.
+    let id = denied.user_id();
+    assert_eq!(
+        v["matchedStatements"]["items"],
+        serde_json::json!([{
+            "statementId": "NoKill",
+            "effect": "DENY",
+            "principals": {"items": [{"value": id}]},
+            "principalGroups": {"items": []},
+            "actions": {"items": [{"value": "ec2:TerminateInstances"}]},
+            "resources": {"items": [{"value": "*"}]},
+            "conditions": {"items": [{"key": "ec2:Region", "values": {"items": [{"value": "us-east-1"}]}}]}
+        }])
     );
 }
 
