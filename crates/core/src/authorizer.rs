@@ -231,6 +231,11 @@ impl Authorizer {
             if !s.transitive_tag_keys.is_empty() {
                 ctx.insert_multi("sts:TransitiveTagKeys", s.transitive_tag_keys.clone());
             }
+            // An instance profile session: the keys AWS adds to every request it signs.
+            if let Some(i) = &s.instance {
+                ctx.insert("ec2:SourceInstanceARN", &i.instance_arn);
+                ctx.insert("ec2:RoleDelivery", &i.role_delivery);
+            }
         }
         ctx
     }

@@ -2,7 +2,7 @@
 
 use crate::catalog::Snapshot;
 use crate::model::KeyStatus;
-use crate::session::{Session, SessionKind, TokenSealer};
+use crate::session::{InstanceCheck, Session, SessionKind, TokenSealer};
 use rolegate_policy::Principal;
 use std::sync::Arc;
 
@@ -110,6 +110,12 @@ impl Caller {
             }
             if session.expires <= now {
                 return KeyLookup::Expired;
+            }
+            // Instance profile sessions end with their instance's run or association.
+            match session.instance.as_ref().map(|i| i.check(snap)) {
+                Some(InstanceCheck::Revoked) => return KeyLookup::Expired,
+                Some(InstanceCheck::Unknown) => return KeyLookup::Unknown,
+                Some(InstanceCheck::Valid) | None => {}
             }
             return match Caller::from_session(snap, session) {
                 Some((secret, caller)) => KeyLookup::Found {

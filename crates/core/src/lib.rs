@@ -9,6 +9,7 @@ pub mod clock;
 pub mod crypto;
 pub mod decisions;
 pub mod doc;
+pub mod ec2;
 pub mod ids;
 pub mod kms;
 pub mod managed;

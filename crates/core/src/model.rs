@@ -187,6 +187,9 @@ pub struct Account {
     /// S3 buckets this account owns, by name (names are global: see `crate::s3`).
     #[serde(default)]
     pub buckets: BTreeMap<String, crate::s3::Bucket>,
+    /// EC2 instances this account launched, by instance id (see `crate::ec2`).
+    #[serde(default)]
+    pub instances: BTreeMap<String, crate::ec2::Instance>,
 }
 
 impl Account {
@@ -205,6 +208,7 @@ impl Account {
             kms_keys: BTreeMap::new(),
             kms_aliases: BTreeMap::new(),
             buckets: BTreeMap::new(),
+            instances: BTreeMap::new(),
         }
     }
 

@@ -51,6 +51,64 @@ pub struct Session {
     pub chain_depth: u32,
     #[serde(default)]
     pub mfa: bool,
+    /// Set for the role session an instance profile delivers through the instance metadata
+    /// service: the instance it belongs to, checked at every authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<InstanceBinding>,
+}
+
+/// What ties an instance profile session to its instance. The token is self-contained, so the
+/// instance's current record is compared with this at authentication: a session of an instance
+/// that stopped (or restarted: a new launch time), terminated, or lost or changed its profile
+/// association no longer authenticates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceBinding {
+    pub instance_id: String,
+    /// `arn:aws:ec2:<region>:<account>:instance/<id>`: the `ec2:SourceInstanceARN` key.
+    pub instance_arn: String,
+    /// The instance's account (the role may live there only, but keep it explicit).
+    pub instance_account: String,
+    pub association_id: String,
+    /// The launch (or last start) time of the instance when the session was issued.
+    pub launch_time: i64,
+    /// `ec2:RoleDelivery`: "1.0" when delivered over IMDSv1, "2.0" over IMDSv2.
+    pub role_delivery: String,
+}
+
+/// Whether an instance profile session may still be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstanceCheck {
+    Valid,
+    /// The instance stopped, terminated, restarted or lost its profile: as if expired.
+    Revoked,
+    /// No such instance anywhere (never sealed by us for a real one).
+    Unknown,
+}
+
+impl InstanceBinding {
+    /// Compares the binding with the instance as the snapshot holds it now.
+    pub fn check(&self, snap: &crate::catalog::Snapshot) -> InstanceCheck {
+        use crate::ec2::{find_instance, InstanceState};
+        let Some((account, instance)) = find_instance(snap, &self.instance_id) else {
+            return InstanceCheck::Unknown;
+        };
+        if account.id != self.instance_account {
+            return InstanceCheck::Unknown;
+        }
+        let associated = instance
+            .iam_profile
+            .as_ref()
+            .is_some_and(|a| a.association_id == self.association_id);
+        let running = matches!(
+            instance.state,
+            InstanceState::Running | InstanceState::Pending
+        );
+        if running && associated && instance.launch_time == self.launch_time {
+            InstanceCheck::Valid
+        } else {
+            InstanceCheck::Revoked
+        }
+    }
 }
 
 const KEY_ID: u8 = 1;
@@ -59,13 +117,28 @@ const KEY_ID: u8 = 1;
 #[derive(Clone)]
 pub struct TokenSealer {
     sealer: Sealer,
+    /// A key of its own for the other opaque blobs rolegate hands out and takes back (EC2's
+    /// encoded authorization failure messages).
+    messages: Sealer,
 }
 
 impl TokenSealer {
     pub fn new(master: &MasterKey) -> TokenSealer {
         TokenSealer {
             sealer: master.derive("rolegate session tokens v1"),
+            messages: master.derive("rolegate opaque messages v1"),
         }
+    }
+
+    /// Seals `plain` for `purpose` (bound as authenticated data) into base64url text.
+    pub fn seal_message(&self, purpose: &str, plain: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(self.messages.seal(plain, purpose.as_bytes()))
+    }
+
+    /// `None` for anything not sealed by [`TokenSealer::seal_message`] for `purpose`.
+    pub fn open_message(&self, purpose: &str, text: &str) -> Option<Vec<u8>> {
+        let blob = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
+        self.messages.open(&blob, purpose.as_bytes()).ok()
     }
 
     pub fn seal(&self, s: &Session) -> String {
@@ -111,6 +184,7 @@ mod tests {
             source_identity: None,
             chain_depth: 0,
             mfa: false,
+            instance: None,
         }
     }
 
@@ -126,5 +200,100 @@ mod tests {
         assert_eq!(t.open(&chars.into_iter().collect::<String>()), None);
         assert_eq!(TokenSealer::new(&MasterKey::random()).open(&token), None);
         assert_eq!(t.open("not a token"), None);
+    }
+
+    fn instance(id: &str, state: crate::ec2::InstanceState, assoc: &str) -> crate::ec2::Instance {
+        crate::ec2::Instance {
+            id: id.into(),
+            account: "222222222222".into(),
+            region: "us-east-1".into(),
+            availability_zone: "us-east-1a".into(),
+            image_id: "ami-12345678".into(),
+            instance_type: "t3.micro".into(),
+            state,
+            state_reason: String::new(),
+            launch_time: 100,
+            tags: vec![],
+            iam_profile: (!assoc.is_empty()).then(|| crate::ec2::ProfileAssociation {
+                association_id: assoc.into(),
+                profile_arn: "arn:aws:iam::222222222222:instance-profile/p".into(),
+                profile_id: "AIPAEXAMPLE".into(),
+                role_name: "r".into(),
+                associated_at: 100,
+            }),
+            metadata: Default::default(),
+            private_ip: "10.0.0.1".into(),
+            private_dns: "ip-10-0-0-1.ec2.internal".into(),
+            reservation_id: "r-1".into(),
+            key_name: None,
+            client_token: None,
+            launch_index: 0,
+            mac: String::new(),
+        }
+    }
+
+    #[test]
+    fn instance_sessions_end_with_the_instance_run_and_association(
+    ) -> Result<(), crate::CatalogError> {
+        use crate::ec2::InstanceState::{Running, Stopped, Terminated};
+        use crate::{Account, Catalog};
+        let dir = tempfile::tempdir().map_err(crate::crypto::CryptoError::from)?;
+        let engine = rolegate_store::RedbEngine::open(&dir.path().join("db"))?;
+        let catalog = Catalog::open(std::sync::Arc::new(engine), &MasterKey::random())?;
+        let mut account = Account::new("222222222222", "b", 0);
+        for i in [
+            instance("i-run", Running, "iip-assoc-1"),
+            instance("i-stopped", Stopped, "iip-assoc-1"),
+            instance("i-gone", Terminated, "iip-assoc-1"),
+            instance("i-bare", Running, ""),
+        ] {
+            account.instances.insert(i.id.clone(), i);
+        }
+        catalog.create_account(account)?;
+        let snap = catalog.snapshot();
+        let binding = |id: &str, account: &str, assoc: &str, launch: i64| InstanceBinding {
+            instance_id: id.into(),
+            instance_arn: format!("arn:aws:ec2:us-east-1:{account}:instance/{id}"),
+            instance_account: account.into(),
+            association_id: assoc.into(),
+            launch_time: launch,
+            role_delivery: "2.0".into(),
+        };
+        let a = "222222222222";
+        assert_eq!(
+            binding("i-run", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Valid
+        );
+        // Another run, another association, no association, not running: revoked.
+        assert_eq!(
+            binding("i-run", a, "iip-assoc-1", 200).check(&snap),
+            InstanceCheck::Revoked
+        );
+        assert_eq!(
+            binding("i-run", a, "iip-assoc-2", 100).check(&snap),
+            InstanceCheck::Revoked
+        );
+        assert_eq!(
+            binding("i-bare", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Revoked
+        );
+        assert_eq!(
+            binding("i-stopped", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Revoked
+        );
+        assert_eq!(
+            binding("i-gone", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Revoked
+        );
+        // No such instance, or not in the account the session names.
+        assert_eq!(
+            binding("i-none", a, "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Unknown
+        );
+        assert_eq!(
+            binding("i-run", "111111111111", "iip-assoc-1", 100).check(&snap),
+            InstanceCheck::Unknown
+        );
+        Ok(())
     }
 }

@@ -71,6 +71,29 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// Run a command as if on an instance: the AWS CLI and SDKs inside get the instance
+    /// profile's credentials from the instance's metadata service.
+    Exec {
+        /// The instance (running, on the server at --endpoint).
+        #[arg(long)]
+        instance: String,
+        /// The running rolegate.
+        #[arg(long, default_value = "http://127.0.0.1:4566")]
+        endpoint: String,
+        /// The running server's data directory (its master key names the instance).
+        #[arg(long, default_value = ".rolegate")]
+        data_dir: PathBuf,
+        /// Print the environment as shell `unset`/`export` lines instead of running a command.
+        #[arg(long)]
+        print_env: bool,
+        /// The command and its arguments, after `--`.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            required_unless_present = "print_env"
+        )]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -119,6 +142,22 @@ pub fn run(cli: Cli) -> Result<(), StartError> {
                 denied,
             };
             crate::explain::log(&data_dir, &filter, limit, follow)
+        }
+        Command::Exec {
+            instance,
+            endpoint,
+            data_dir,
+            print_env,
+            command,
+        } => {
+            let env = crate::exec::instance_env(&instance, &endpoint, &data_dir)?;
+            if print_env {
+                crate::exec::print_env(&env);
+                return Ok(());
+            }
+            let code = crate::exec::run(&env, &command)?;
+            // The command's status is ours.
+            std::process::exit(code)
         }
         Command::Account {
             command: AccountCommand::Create { id, name, data_dir },

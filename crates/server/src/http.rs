@@ -32,6 +32,7 @@ pub(crate) struct App {
     pub(crate) state: State,
     pub(crate) verifier: Verifier,
     pub(crate) objects: rolegate_core::objects::ObjectStore,
+    pub(crate) imds: crate::imds::Imds,
 }
 
 pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), StartError> {
@@ -41,6 +42,7 @@ pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), 
         state,
         verifier: Verifier::new(4096),
         objects,
+        imds: crate::imds::Imds::open(data_dir)?,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -151,6 +153,9 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let rid = request_id();
     let (parts, body) = req.into_parts();
+    if let Some(rest) = parts.uri.path().strip_prefix(crate::imds_keys::IMDS_PREFIX) {
+        return Ok(crate::imds::handle(&app, &parts, rest, now()));
+    }
     if let Some(admin) = parts.uri.path().strip_prefix("/_rolegate/") {
         return Ok(admin_route(&app, &parts.method, admin));
     }
@@ -216,6 +221,8 @@ fn answer(
         params.extend(Params::parse(body));
     }
     let guess = match params.action() {
+        // EC2's SDKs send their API version; its errors have their own envelope.
+        Some(_) if params.get("Version") == Some("2016-11-15") => QueryService::Ec2,
         Some(a) if rolegate_services::sts::find(a).is_some() => QueryService::Sts,
         _ => QueryService::Iam,
     };
@@ -239,6 +246,7 @@ fn answer(
     let service = match auth.scope.service.as_str() {
         "iam" => QueryService::Iam,
         "sts" => QueryService::Sts,
+        "ec2" => QueryService::Ec2,
         other => {
             let e = ServiceError::new(
                 400,

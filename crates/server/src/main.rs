@@ -1,10 +1,15 @@
-//! The `rolegate` binary: `rolegate serve`, `rolegate explain`, `rolegate log` and
+//! The `rolegate` binary: `rolegate serve`, `rolegate exec`, `rolegate explain`, `rolegate log` and
 //! `rolegate account create`.
 
 mod auth;
 mod cli;
+mod exec;
 mod explain;
 mod http;
+mod imds;
+mod imds_credentials;
+mod imds_keys;
+mod imds_paths;
 mod open;
 mod s3;
 

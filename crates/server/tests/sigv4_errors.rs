@@ -246,6 +246,7 @@ fn expired_session_token() {
         source_identity: None,
         chain_depth: 0,
         mfa: false,
+        instance: None,
     };
     let token = TokenSealer::new(&master).seal(&session);
     let (status, body) = post(

@@ -5,7 +5,7 @@
 
 use crate::dispatch::QueryService;
 use crate::testing::Harness;
-use crate::{iam, sts};
+use crate::{ec2, iam, sts};
 use rolegate_core::model::{iam_arn, User};
 use std::collections::BTreeMap;
 
@@ -43,6 +43,7 @@ fn params(action: &str) -> Vec<(&str, &str)> {
         ("TagKeys.member.1", "k"),
         ("RoleArn", "arn:aws:iam::222222222222:role/role1"),
         ("RoleSessionName", "session1"),
+        ("EncodedMessage", "bm90LWEtbWVzc2FnZQ"),
     ]
 }
 
@@ -99,6 +100,90 @@ fn every_routed_operation_is_authorized() {
     assert!(
         failures.is_empty(),
         "operations not denied to a user without policies:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// EC2: the same user, every routed EC2 operation, on an instance (and association) that
+/// exists, so only the authorizer can refuse: `UnauthorizedOperation`.
+#[test]
+fn every_routed_ec2_operation_is_authorized() {
+    let h = Harness::new();
+    let root = Harness::root("111111111111");
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    for p in [
+        vec![("Action", "CreateUser"), ("UserName", "nobody")],
+        vec![
+            ("Action", "CreateRole"),
+            ("RoleName", "r"),
+            ("AssumeRolePolicyDocument", trust),
+        ],
+        vec![
+            ("Action", "CreateInstanceProfile"),
+            ("InstanceProfileName", "p"),
+        ],
+        vec![
+            ("Action", "AddRoleToInstanceProfile"),
+            ("InstanceProfileName", "p"),
+            ("RoleName", "r"),
+        ],
+    ] {
+        assert_eq!(h.iam(&root, &p).status, 200);
+    }
+    let run = h.call(
+        QueryService::Ec2,
+        &root,
+        &[
+            ("Action", "RunInstances"),
+            ("ImageId", "ami-12345678"),
+            ("MinCount", "1"),
+            ("MaxCount", "1"),
+            ("IamInstanceProfile.Name", "p"),
+        ],
+    );
+    assert_eq!(run.status, 200, "{}", run.body);
+    let id = crate::testing::field(&run.body, "instanceId")
+        .unwrap_or("")
+        .to_owned();
+    let snap = h.state.catalog.snapshot();
+    let association = rolegate_core::ec2::find_instance(&snap, &id)
+        .and_then(|(_, i)| i.iam_profile.clone())
+        .map(|a| a.association_id)
+        .unwrap_or_default();
+    let caller = h.user("111111111111", "nobody");
+    let params = |action| {
+        vec![
+            ("Action", action),
+            ("InstanceId", id.as_str()),
+            ("InstanceId.1", id.as_str()),
+            ("ResourceId.1", id.as_str()),
+            ("AssociationId", association.as_str()),
+            ("ImageId", "ami-12345678"),
+            ("MinCount", "1"),
+            ("MaxCount", "1"),
+            ("IamInstanceProfile.Name", "p"),
+            ("Tag.1.Key", "k"),
+            ("Tag.1.Value", "v"),
+            ("HttpTokens", "required"),
+        ]
+    };
+    let routed: Vec<&str> = ec2::operations().map(|(n, _)| n).collect();
+    assert!(
+        routed.len() >= 15,
+        "only {} EC2 operations routed",
+        routed.len()
+    );
+    let mut failures = Vec::new();
+    for action in routed {
+        let r = h.call(QueryService::Ec2, &caller, &params(action));
+        let code = crate::testing::field(&r.body, "Code").unwrap_or("");
+        if !(r.status == 403 && code == "UnauthorizedOperation") {
+            failures.push(format!("{action}: {} {code}", r.status));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "EC2 operations not denied to a user without policies:\n{}",
         failures.join("\n")
     );
 }

@@ -5,7 +5,7 @@ use crate::ctx::{Ctx, State};
 use crate::error::ServiceError;
 use crate::protocol::xml::{error, response};
 use crate::protocol::Params;
-use crate::{iam, kms, sts};
+use crate::{ec2, iam, kms, sts};
 use rolegate_core::authorizer::RequestFacts;
 use rolegate_core::session::SessionKind;
 use rolegate_core::Caller;
@@ -14,6 +14,8 @@ use rolegate_core::Caller;
 pub enum QueryService {
     Iam,
     Sts,
+    /// ec2Query: awsQuery's input with EC2's list style and XML envelopes.
+    Ec2,
 }
 
 impl QueryService {
@@ -21,6 +23,7 @@ impl QueryService {
         match self {
             QueryService::Iam => iam::NAMESPACE,
             QueryService::Sts => sts::NAMESPACE,
+            QueryService::Ec2 => ec2::NAMESPACE,
         }
     }
 }
@@ -32,6 +35,13 @@ pub struct QueryResponse {
 }
 
 pub fn error_response(service: QueryService, e: &ServiceError, request_id: &str) -> QueryResponse {
+    if service == QueryService::Ec2 {
+        let e = crate::protocol::ec2::map_error(e);
+        return QueryResponse {
+            status: e.status,
+            body: crate::protocol::ec2::error(&e, request_id),
+        };
+    }
     QueryResponse {
         status: e.status,
         body: error(service.namespace(), e, request_id),
@@ -83,6 +93,7 @@ pub fn query(
     let handler = match service {
         QueryService::Iam => iam::find(action),
         QueryService::Sts => sts::find(action),
+        QueryService::Ec2 => ec2::find(action),
     };
     let Some(handler) = handler else {
         let e = match service {
@@ -91,6 +102,11 @@ pub fn query(
                 400,
                 "InvalidAction",
                 format!("Could not find operation {action} for version 2011-06-15"),
+            ),
+            QueryService::Ec2 => ServiceError::new(
+                400,
+                "InvalidAction",
+                format!("The action {action} is not valid for this web service."),
             ),
         };
         return error_response(service, &e, request_id);
@@ -104,6 +120,10 @@ pub fn query(
         Ok(_) if !ctx.was_authorized() => {
             error_response(service, &ServiceError::service_failure(), request_id)
         }
+        Ok(result) if service == QueryService::Ec2 => QueryResponse {
+            status: 200,
+            body: crate::protocol::ec2::response(action, result.as_ref(), request_id),
+        },
         Ok(result) => QueryResponse {
             status: 200,
             body: response(action, service.namespace(), result.as_ref(), request_id),

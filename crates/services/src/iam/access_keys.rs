@@ -574,6 +574,7 @@ mod tests {
             source_identity: None,
             chain_depth: 0,
             mfa: false,
+            instance: None,
         };
         let caller = Caller {
             account: A.to_owned(),

@@ -1,5 +1,7 @@
-//! Wire protocols: awsQuery (form in, XML out) for IAM and STS; awsJson for KMS.
+//! Wire protocols: awsQuery (form in, XML out) for IAM and STS; ec2Query for EC2; awsJson for
+//! KMS.
 
+pub mod ec2;
 pub mod json;
 pub mod query;
 pub mod xml;

@@ -78,6 +78,11 @@ impl Params {
         by_index.into_values().collect()
     }
 
+    /// Every pair, in request order (ec2Query's own list style is decoded from these).
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     pub fn action(&self) -> Option<&str> {
         self.get("Action")
     }

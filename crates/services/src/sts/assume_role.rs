@@ -325,6 +325,7 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         source_identity: source_identity.clone(),
         chain_depth: parent.map_or(0, |p| p.chain_depth + 1),
         mfa: false,
+        instance: None,
     };
     let token = ctx.state.tokens.seal(&session);
     ctx.state

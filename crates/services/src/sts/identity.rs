@@ -72,6 +72,7 @@ fn get_session_token(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         source_identity: None,
         chain_depth: 0,
         mfa: false,
+        instance: None,
     };
     let token = ctx.state.tokens.seal(&session);
     let mut x = Xml::new();

@@ -1,6 +1,7 @@
 //! STS (awsQuery, version 2011-06-15).
 
 mod assume_role;
+mod decode;
 mod identity;
 
 use crate::ctx::Ctx;
@@ -12,7 +13,7 @@ pub const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 pub type Handler = fn(&mut Ctx<'_>) -> Result<Option<Xml>, ServiceError>;
 
 pub fn operations() -> impl Iterator<Item = (&'static str, Handler)> {
-    [assume_role::OPS, identity::OPS]
+    [assume_role::OPS, identity::OPS, decode::OPS]
         .into_iter()
         .flatten()
         .copied()
