@@ -99,3 +99,11 @@ expect_explained() {
     grep -qF -- "$1" <<<"$out" || fail "$2: rolegate explain does not say [$1]"
   fi
 }
+
+# on INSTANCE COMMAND...: runs COMMAND "on" an instance: under `rolegate exec`, which leaves the
+# AWS CLI nothing but that instance's metadata service for credentials, as on a real instance.
+on() {
+  [ -n "${ROLEGATE_DATA_DIR:-}" ] || fail "ROLEGATE_DATA_DIR must name the server's data directory"
+  "$(rolegate_bin)" exec --instance "$1" --endpoint "$AWS_ENDPOINT_URL" \
+    --data-dir "$ROLEGATE_DATA_DIR" -- "${@:2}"
+}

@@ -8,7 +8,7 @@ use common::Server;
 use std::path::Path;
 use std::process::Command;
 
-fn run_walkthrough(dir: &str) -> Server {
+fn run_walkthrough(dir: &str) {
     // The AWS CLI must be there: the test command installs it; a missing CLI is a failure.
     let version = Command::new("aws").arg("--version").output();
     assert!(
@@ -33,7 +33,16 @@ fn run_walkthrough(dir: &str) -> Server {
         out.status.success(),
         "{dir} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
-    server
+}
+
+#[test]
+fn walkthrough_1_dynamodb_through_a_role() {
+    run_walkthrough("01-dynamodb-through-a-role");
+}
+
+#[test]
+fn walkthrough_2_trust_chicken_and_egg() {
+    run_walkthrough("02-trust-chicken-and-egg");
 }
 
 #[test]
@@ -44,4 +53,9 @@ fn walkthrough_3_prod_and_acc() {
 #[test]
 fn walkthrough_4_anne_and_the_external_id() {
     run_walkthrough("04-anne-external-id");
+}
+
+#[test]
+fn walkthrough_5_ec2_to_another_account() {
+    run_walkthrough("05-ec2-to-another-account");
 }
