@@ -1,0 +1,229 @@
+//! The JSON wire form of attribute values (`{"S":"x"}`, `{"N":"1"}`, `{"M":{..}}`...) and
+//! DynamoDB's validation of it: exactly one type per value, numbers in range, sets non-empty
+//! and without duplicates, NULL true.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::{Map, Value as Json};
+
+use crate::number::NOT_A_NUMBER;
+use crate::{Error, Item, Number, Value};
+
+const INVALID: &str = "One or more parameter values were invalid: ";
+const TYPE_KEYS: [&str; 10] = ["S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS"];
+
+/// The SerializationException AWS's JSON decoder gives for a member of the wrong JSON type.
+fn wrong_json(found: &Json, expected: &str) -> Error {
+    let what = match found {
+        Json::Number(_) => "NUMBER_VALUE",
+        Json::Bool(true) => "TRUE_VALUE",
+        Json::Bool(false) => "FALSE_VALUE",
+        Json::String(_) => "VALUE_STRING",
+        Json::Array(_) => return Error::serialization("Start of list found where not expected"),
+        Json::Object(_) => {
+            return Error::serialization("Start of structure or map found where not expected.")
+        }
+        Json::Null => "NULL_VALUE",
+    };
+    Error::serialization(format!("{what} cannot be converted to {expected}"))
+}
+
+fn number(s: &str) -> Result<Number, Error> {
+    Number::parse(s).map_err(|e| {
+        if e.message != NOT_A_NUMBER {
+            e
+        } else if s.is_empty() {
+            Error::new("The parameter cannot be converted to a numeric value")
+        } else {
+            Error::new(format!(
+                "The parameter cannot be converted to a numeric value: {s}"
+            ))
+        }
+    })
+}
+
+fn binary(s: &str) -> Result<Vec<u8>, Error> {
+    STANDARD
+        .decode(s)
+        .map_err(|_| Error::serialization(format!("Invalid base64: \"{s}\"")))
+}
+
+fn strings<'a>(v: &'a Json) -> Result<Vec<&'a str>, Error> {
+    let Json::Array(a) = v else {
+        return Err(wrong_json(v, "List"));
+    };
+    a.iter()
+        .map(|e| e.as_str().ok_or_else(|| wrong_json(e, "String")))
+        .collect()
+}
+
+fn duplicates(items: &[&str], suffix: &str) -> Error {
+    Error::new(format!(
+        "{INVALID}Input collection [{}]{suffix} contains duplicates.",
+        items.join(", ")
+    ))
+}
+
+fn has_duplicate<T: PartialEq>(v: &[T]) -> bool {
+    v.iter().enumerate().any(|(i, x)| v[..i].contains(x))
+}
+
+/// Deepest nesting of lists and maps DynamoDB stores.
+const MAX_DEPTH: usize = 32;
+
+/// Decodes and validates one attribute value from its wire form.
+pub fn value_from_json(v: &Json) -> Result<Value, Error> {
+    decode(v, 0)
+}
+
+fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
+    let Json::Object(obj) = v else {
+        return Err(wrong_json(v, "AttributeValue"));
+    };
+    if depth > MAX_DEPTH {
+        return Err(Error::new("Nesting Levels have exceeded supported limits"));
+    }
+    // A member set to JSON null counts as absent, as in AWS's decoder; unknown members are
+    // ignored by it too.
+    let mut set = TYPE_KEYS
+        .iter()
+        .filter_map(|&k| obj.get(k).filter(|x| !x.is_null()).map(|x| (k, x)));
+    let Some((kind, inner)) = set.next() else {
+        return Err(Error::new(
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+        ));
+    };
+    if set.next().is_some() {
+        return Err(Error::new("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"));
+    }
+    Ok(match kind {
+        "S" => Value::S(
+            inner
+                .as_str()
+                .ok_or_else(|| wrong_json(inner, "String"))?
+                .to_owned(),
+        ),
+        "N" => Value::N(number(
+            inner.as_str().ok_or_else(|| wrong_json(inner, "String"))?,
+        )?),
+        "B" => Value::B(binary(
+            inner.as_str().ok_or_else(|| wrong_json(inner, "Blob"))?,
+        )?),
+        "BOOL" => Value::Bool(
+            inner
+                .as_bool()
+                .ok_or_else(|| wrong_json(inner, "Boolean"))?,
+        ),
+        "NULL" => {
+            if !inner
+                .as_bool()
+                .ok_or_else(|| wrong_json(inner, "Boolean"))?
+            {
+                return Err(Error::new(format!(
+                    "{INVALID}Null attribute value types must have the value of true"
+                )));
+            }
+            Value::Null
+        }
+        "L" => {
+            let Json::Array(a) = inner else {
+                return Err(wrong_json(inner, "List"));
+            };
+            Value::L(
+                a.iter()
+                    .map(|e| decode(e, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        "M" => {
+            let Json::Object(m) = inner else {
+                return Err(wrong_json(inner, "Map"));
+            };
+            Value::M(decode_map(m, depth + 1)?)
+        }
+        "SS" => {
+            let s = strings(inner)?;
+            if s.is_empty() {
+                return Err(Error::new(format!(
+                    "{INVALID}An string set  may not be empty"
+                )));
+            }
+            if has_duplicate(&s) {
+                return Err(duplicates(&s, ""));
+            }
+            Value::Ss(s.into_iter().map(str::to_owned).collect())
+        }
+        "NS" => {
+            let s = strings(inner)?;
+            if s.is_empty() {
+                return Err(Error::new(format!(
+                    "{INVALID}An number set  may not be empty"
+                )));
+            }
+            let ns = s.iter().map(|x| number(x)).collect::<Result<Vec<_>, _>>()?;
+            if has_duplicate(&ns) {
+                return Err(duplicates(&s, ""));
+            }
+            Value::Ns(ns)
+        }
+        _ => {
+            let s = strings(inner)?;
+            if s.is_empty() {
+                return Err(Error::new(format!(
+                    "{INVALID}Binary sets should not be empty"
+                )));
+            }
+            let bs = s.iter().map(|x| binary(x)).collect::<Result<Vec<_>, _>>()?;
+            if has_duplicate(&bs) {
+                return Err(duplicates(&s, "of type BS"));
+            }
+            Value::Bs(bs)
+        }
+    })
+}
+
+fn decode_map(m: &Map<String, Json>, depth: usize) -> Result<Item, Error> {
+    m.iter()
+        .map(|(k, v)| Ok((k.clone(), decode(v, depth)?)))
+        .collect()
+}
+
+/// Decodes an item (a JSON object of attribute name to wire value).
+pub fn item_from_json(v: &Json) -> Result<Item, Error> {
+    let Json::Object(m) = v else {
+        return Err(wrong_json(v, "Map"));
+    };
+    decode_map(m, 0)
+}
+
+pub fn value_to_json(v: &Value) -> Json {
+    let (k, inner) = match v {
+        Value::S(s) => ("S", Json::String(s.clone())),
+        Value::N(n) => ("N", Json::String(n.to_string())),
+        Value::B(b) => ("B", Json::String(STANDARD.encode(b))),
+        Value::Bool(b) => ("BOOL", Json::Bool(*b)),
+        Value::Null => ("NULL", Json::Bool(true)),
+        Value::L(l) => ("L", Json::Array(l.iter().map(value_to_json).collect())),
+        Value::M(m) => ("M", item_to_json(m)),
+        Value::Ss(s) => ("SS", s.iter().map(|x| Json::String(x.clone())).collect()),
+        Value::Ns(s) => (
+            "NS",
+            s.iter().map(|x| Json::String(x.to_string())).collect(),
+        ),
+        Value::Bs(s) => (
+            "BS",
+            s.iter().map(|x| Json::String(STANDARD.encode(x))).collect(),
+        ),
+    };
+    let mut m = Map::new();
+    m.insert(k.to_owned(), inner);
+    Json::Object(m)
+}
+
+pub fn item_to_json(i: &Item) -> Json {
+    Json::Object(
+        i.iter()
+            .map(|(k, v)| (k.clone(), value_to_json(v)))
+            .collect(),
+    )
+}
