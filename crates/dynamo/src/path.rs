@@ -81,3 +81,23 @@ impl fmt::Display for Path {
         f.write_str("]")
     }
 }
+
+/// AWS's refusal of two paths in one expression that overlap (one within the other) or
+/// conflict (one indexes a list where the other names a map key), or None.
+pub(crate) fn overlap_error(paths: &[&Path]) -> Option<String> {
+    for (i, a) in paths.iter().enumerate() {
+        for b in &paths[i + 1..] {
+            if a.overlaps(b) {
+                return Some(format!("Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {a}, path two: {b}"));
+            }
+        }
+    }
+    for (i, a) in paths.iter().enumerate() {
+        for b in &paths[i + 1..] {
+            if a.conflicts(b) {
+                return Some(format!("Two document paths conflict with each other; must remove or rewrite one of these paths; path one: {a}, path two: {b}"));
+            }
+        }
+    }
+    None
+}

@@ -48,7 +48,7 @@ fn binary(s: &str) -> Result<Vec<u8>, Error> {
         .map_err(|_| Error::serialization(format!("Invalid base64: \"{s}\"")))
 }
 
-fn strings<'a>(v: &'a Json) -> Result<Vec<&'a str>, Error> {
+fn strings(v: &Json) -> Result<Vec<&str>, Error> {
     let Json::Array(a) = v else {
         return Err(wrong_json(v, "List"));
     };
