@@ -208,6 +208,15 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, Error> {
         }
         return Ok(Cond::In(left, list));
     }
+    // size() standing alone where a condition ends is a misuse, not a syntax error.
+    let at_boundary = p.at_end() || p.at_punct(")") || p.at_keyword("AND") || p.at_keyword("OR");
+    if matches!(left, Operand::Size(_)) && at_boundary {
+        p.defer(
+            "The function is not allowed to be used this way in an expression; function: size"
+                .to_owned(),
+        );
+        return Ok(Cond::Invalid);
+    }
     Err(p.syntax_error())
 }
 

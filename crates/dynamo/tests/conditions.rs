@@ -1,0 +1,363 @@
+//! ConditionExpression / FilterExpression: every comparator and function, precedence,
+//! parentheses, nested paths, type mismatches, and AWS's parse errors in AWS's order.
+
+mod common;
+
+use common::{item, subs};
+use rolegate_dynamo::{Condition, Item};
+use serde_json::{json, Value as Json};
+
+fn fixture() -> Item {
+    item(json!({
+        "id": {"S": "u1"},
+        "age": {"N": "30"},
+        "who": {"S": "Alice"},
+        "score": {"N": "9.5"},
+        "tags": {"SS": ["red", "blue"]},
+        "nums": {"NS": ["1", "2"]},
+        "bin": {"B": "AQID"},
+        "bins": {"BS": ["AQ==", "Ag=="]},
+        "flag": {"BOOL": true},
+        "nothing": {"NULL": true},
+        "lst": {"L": [{"S": "a"}, {"N": "1"}, {"M": {"x": {"S": "y"}}}]},
+        "doc": {"M": {"child": {"M": {"deep": {"N": "5"}}}, "s": {"S": "str"}}},
+        "status": {"S": "active"},
+        "blank": {"S": ""},
+        "a-b": {"S": "dash"}
+    }))
+}
+
+/// The values every case may use; names are given per case.
+fn values() -> Json {
+    json!({
+        ":30": {"N": "30"}, ":31": {"N": "31.0"}, ":29": {"N": "29"}, ":s30": {"S": "30"},
+        ":alice": {"S": "Alice"}, ":al": {"S": "Al"}, ":red": {"S": "red"}, ":green": {"S": "green"},
+        ":one": {"N": "1"}, ":two": {"N": "2"}, ":five": {"N": "5"}, ":b1": {"B": "AQ=="},
+        ":b12": {"B": "AQI="}, ":true": {"BOOL": true}, ":null": {"NULL": true},
+        ":tS": {"S": "S"}, ":tN": {"S": "N"}, ":tSS": {"S": "SS"}, ":tM": {"S": "M"},
+        ":tL": {"S": "L"}, ":tNULL": {"S": "NULL"}, ":tBOOL": {"S": "BOOL"}, ":tX": {"S": "X"},
+        ":a": {"S": "a"}, ":y": {"S": "y"}, ":str": {"S": "str"}, ":blank": {"S": ""},
+        ":lst": {"L": [{"S": "a"}, {"N": "1"}, {"M": {"x": {"S": "y"}}}]},
+        ":doc": {"M": {"x": {"S": "y"}}}, ":tagset": {"SS": ["blue", "red"]}
+    })
+}
+
+fn eval(expr: &str, names: Json) -> Result<bool, String> {
+    let mut s = subs(names, values());
+    let c = Condition::parse(expr, &mut s).map_err(|e| e.message)?;
+    c.eval(&fixture()).map_err(|e| e.message)
+}
+
+#[test]
+fn comparisons() {
+    let cases = [
+        ("= number", "age = :30", true),
+        ("= number numerically", "score = :31", false),
+        ("= across types is false", "age = :s30", false),
+        ("<> across types is true", "age <> :s30", true),
+        ("<> equal", "age <> :30", false),
+        ("< number", "age < :31", true),
+        ("<= equal", "age <= :30", true),
+        ("> number", "age > :29", true),
+        (">= number", "age >= :31", false),
+        ("< string by bytes", "who < :al", false),
+        ("> string by bytes", "who > :al", true),
+        ("< binary", "bin > :b1", true),
+        ("< across types is false", "age < :s30", false),
+        ("> across types is false", "age > :s30", false),
+        ("absent attribute = is false", "absent = :30", false),
+        ("absent attribute <> is true", "absent <> :30", true),
+        ("absent attribute < is false", "absent < :30", false),
+        ("bool equality", "flag = :true", true),
+        ("null equality", "nothing = :null", true),
+        ("lst equality", "lst = :lst", true),
+        ("doc equality", "lst[2] = :doc", true),
+        ("set equality ignores order", "tags = :tagset", true),
+        ("path to path", "age = age", true),
+        ("value on the left", ":30 = age", true),
+        ("bool not ordered", "flag < :true", false),
+        ("blank string", "blank = :blank", true),
+    ];
+    for (rule, expr, want) in cases {
+        assert_eq!(eval(expr, Json::Null), Ok(want), "{rule}: {expr}");
+    }
+}
+
+#[test]
+fn between_and_in() {
+    let cases = [
+        ("between inclusive low", "age BETWEEN :30 AND :31", true),
+        ("between inclusive high", "age BETWEEN :29 AND :30", true),
+        ("between outside", "age BETWEEN :one AND :two", false),
+        ("between wrong type", "age BETWEEN :al AND :alice", false),
+        ("between strings", "who BETWEEN :al AND :alice", true),
+        (
+            "between keyword lower case",
+            "age between :29 and :31",
+            true,
+        ),
+        ("in matches", "age IN (:29, :30)", true),
+        ("in no match", "age IN (:29, :31)", false),
+        ("in single", "who IN (:alice)", true),
+        ("in across types", "age IN (:s30)", false),
+        ("in absent attribute", "absent IN (:30)", false),
+    ];
+    for (rule, expr, want) in cases {
+        assert_eq!(eval(expr, Json::Null), Ok(want), "{rule}: {expr}");
+    }
+}
+
+#[test]
+fn functions() {
+    let cases = [
+        ("attribute_exists", "attribute_exists(age)", true),
+        ("attribute_exists absent", "attribute_exists(absent)", false),
+        (
+            "attribute_exists nested",
+            "attribute_exists(doc.child.deep)",
+            true,
+        ),
+        (
+            "attribute_exists lst index",
+            "attribute_exists(lst[2].x)",
+            true,
+        ),
+        (
+            "attribute_exists index past end",
+            "attribute_exists(lst[3])",
+            false,
+        ),
+        (
+            "attribute_exists through wrong type",
+            "attribute_exists(age.x)",
+            false,
+        ),
+        (
+            "attribute_exists NULL value",
+            "attribute_exists(nothing)",
+            true,
+        ),
+        ("attribute_not_exists", "attribute_not_exists(absent)", true),
+        (
+            "attribute_not_exists present",
+            "attribute_not_exists(id)",
+            false,
+        ),
+        ("attribute_type S", "attribute_type(who, :tS)", true),
+        ("attribute_type N", "attribute_type(age, :tN)", true),
+        ("attribute_type SS", "attribute_type(tags, :tSS)", true),
+        ("attribute_type M", "attribute_type(doc, :tM)", true),
+        ("attribute_type L", "attribute_type(lst, :tL)", true),
+        (
+            "attribute_type NULL",
+            "attribute_type(nothing, :tNULL)",
+            true,
+        ),
+        ("attribute_type BOOL", "attribute_type(flag, :tBOOL)", true),
+        ("attribute_type mismatch", "attribute_type(age, :tS)", false),
+        (
+            "attribute_type absent",
+            "attribute_type(absent, :tS)",
+            false,
+        ),
+        ("begins_with string", "begins_with(who, :al)", true),
+        ("begins_with no", "begins_with(who, :red)", false),
+        ("begins_with binary", "begins_with(bin, :b12)", true),
+        (
+            "begins_with number attribute",
+            "begins_with(age, :s30)",
+            false,
+        ),
+        ("begins_with blank prefix", "begins_with(who, :blank)", true),
+        ("contains substring", "contains(who, :al)", true),
+        ("contains substring found", "contains(doc.s, :str)", true),
+        ("contains string set", "contains(tags, :red)", true),
+        ("contains string set no", "contains(tags, :green)", false),
+        ("contains number set", "contains(nums, :two)", true),
+        ("contains binary set", "contains(bins, :b1)", true),
+        ("contains lst element", "contains(lst, :a)", true),
+        ("contains lst doc element", "contains(lst, :doc)", true),
+        (
+            "contains number set wrong type",
+            "contains(nums, :s30)",
+            false,
+        ),
+        ("contains on number", "contains(age, :30)", false),
+        ("size string", "size(who) = :five", true),
+        ("size set", "size(tags) = :two", true),
+        ("size lst", "size(lst) > :two", true),
+        ("size doc", "size(doc) = :two", true),
+        ("size binary", "size(bin) BETWEEN :two AND :five", true),
+        ("size of number is no value", "size(age) = :two", false),
+        ("size absent", "size(absent) >= :one", false),
+        ("size in IN", "size(tags) IN (:one, :two)", true),
+    ];
+    for (rule, expr, want) in cases {
+        assert_eq!(eval(expr, Json::Null), Ok(want), "{rule}: {expr}");
+    }
+}
+
+#[test]
+fn logic_and_precedence() {
+    // T = age = :30 (true), F = age = :29 (false)
+    let cases = [
+        ("and", "age = :30 AND who = :alice", true),
+        ("and false", "age = :30 AND age = :29", false),
+        ("or", "age = :29 OR who = :alice", true),
+        ("not", "NOT age = :29", true),
+        (
+            "not binds tighter than and",
+            "NOT age = :29 AND age = :30",
+            true,
+        ),
+        (
+            "and binds tighter than or: F AND F OR T",
+            "age = :29 AND age = :29 OR age = :30",
+            true,
+        ),
+        (
+            "and binds tighter than or: T OR F AND F",
+            "age = :30 OR age = :29 AND age = :29",
+            true,
+        ),
+        (
+            "parentheses override: (T OR F) AND F",
+            "(age = :30 OR age = :29) AND age = :29",
+            false,
+        ),
+        ("not of parentheses", "NOT (age = :30 OR age = :29)", false),
+        ("double not", "NOT NOT age = :30", true),
+        (
+            "keywords any case",
+            "age = :30 and not who = :al Or age = :29",
+            true,
+        ),
+        (
+            "nested parentheses with operators",
+            "((age = :30) AND (who = :alice))",
+            true,
+        ),
+        (
+            "functions with logic",
+            "attribute_exists(id) AND NOT contains(tags, :green)",
+            true,
+        ),
+    ];
+    for (rule, expr, want) in cases {
+        assert_eq!(eval(expr, Json::Null), Ok(want), "{rule}: {expr}");
+    }
+}
+
+#[test]
+fn names_and_paths() {
+    let cases = [
+        (
+            "reserved word through a name",
+            "#s = :a",
+            json!({"#s": "status"}),
+            false,
+        ),
+        ("who with a dash", "#d = :a", json!({"#d": "a-b"}), false),
+        (
+            "who in a nested path",
+            "#m.#i.deep = :five",
+            json!({"#m": "doc", "#i": "child"}),
+            true,
+        ),
+        (
+            "who with a dot is one attribute",
+            "attribute_exists(#x)",
+            json!({"#x": "doc.s"}),
+            false,
+        ),
+        (
+            "lst index then doc key",
+            "lst[2].#x = :y",
+            json!({"#x": "x"}),
+            true,
+        ),
+    ];
+    for (rule, expr, names, want) in cases {
+        assert_eq!(eval(expr, names), Ok(want), "{rule}: {expr}");
+    }
+}
+
+const CE: &str = "Invalid ConditionExpression: ";
+
+#[test]
+fn errors() {
+    let cases: Vec<(&str, &str, Json, String)> = vec![
+        ("blank", "", Json::Null, format!("{CE}The expression can not be empty;")),
+        ("blank", "   ", Json::Null, format!("{CE}The expression can not be empty;")),
+        ("dangling AND", "age = :30 AND", Json::Null, format!("{CE}Syntax error; token: \"<EOF>\", near: \"AND\"")),
+        ("double comparator", "age = = :30", Json::Null, format!("{CE}Syntax error; token: \"=\", near: \"= = :30\"")),
+        ("absent operator", "age :30", Json::Null, format!("{CE}Syntax error; token: \":30\", near: \"age :30\"")),
+        ("unknown character", "age == :30", Json::Null, format!("{CE}Syntax error; token: \"=\", near: \"== :30\"")),
+        ("bang", "age != :30", Json::Null, format!("{CE}Syntax error; token: \"!\", near: \"age !=\"")),
+        ("unclosed parenthesis", "(age = :30", Json::Null, format!("{CE}Syntax error; token: \"<EOF>\", near: \":30\"")),
+        ("between without AND", "age BETWEEN :29 OR :31", Json::Null, format!("{CE}Syntax error; token: \"OR\", near: \":29 OR :31\"")),
+        ("dash in bare name", "a-b = :a", Json::Null, format!("{CE}Syntax error; token: \"-\", near: \"a-b\"")),
+        ("bad lst index", "lst[x] = :a", Json::Null, format!("{CE}Syntax error; token: \"x\", near: \"[x]\"")),
+        ("reserved word", "status = :a", Json::Null, format!("{CE}Attribute name is a reserved keyword; reserved keyword: status")),
+        ("reserved word nested", "doc.size = :a", Json::Null, format!("{CE}Attribute name is a reserved keyword; reserved keyword: size")),
+        ("reserved outranks undefined value", "status = :nope", Json::Null, format!("{CE}Attribute name is a reserved keyword; reserved keyword: status")),
+        ("syntax outranks reserved", "status = = :a", Json::Null, format!("{CE}Syntax error; token: \"=\", near: \"= = :a\"")),
+        ("unknown function", "foo(age)", Json::Null, format!("{CE}Invalid function name; function: foo")),
+        ("undefined name", "#n = :a", Json::Null, format!("{CE}An expression attribute name used in the document path is not defined; attribute name: #n")),
+        ("undefined value", "age = :nope", Json::Null, format!("{CE}An expression attribute value used in expression is not defined; attribute value: :nope")),
+        ("undefined name outranks undefined value", "#n = :nope", Json::Null, format!("{CE}An expression attribute name used in the document path is not defined; attribute name: #n")),
+        ("function needs a path", "attribute_exists(:a)", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: attribute_exists, operand type: S")),
+        ("wrong arity", "begins_with(who)", Json::Null, format!("{CE}Incorrect number of operands for operator or function; operator or function: begins_with, number of operands: 1")),
+        ("begins_with number operand", "begins_with(who, :30)", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")),
+        ("attribute_type bad type", "attribute_type(age, :tX)", Json::Null, format!("{CE}Invalid attribute type name found; type: X, valid types: {{ B,BOOL,BS,L,M,N,NS,NULL,S,SS }}")),
+        ("attribute_type number operand", "attribute_type(age, :30)", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: attribute_type, operand type: N")),
+        ("size on a value", "size(:a) = :one", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: size, operand type: S")),
+        ("size as a condition", "size(who)", Json::Null, format!("{CE}The function is not allowed to be used this way in an expression; function: size")),
+        ("condition function as operand", "age = attribute_exists(age)", Json::Null, format!("{CE}The function is not allowed to be used this way in an expression; function: attribute_exists")),
+        ("update function in a condition", "if_not_exists(age, :30)", Json::Null, format!("{CE}The function is not allowed to be used this way in an expression; function: if_not_exists")),
+        ("redundant parentheses", "((age = :30))", Json::Null, format!("{CE}The expression has redundant parentheses;")),
+        ("between bounds reversed", "age BETWEEN :31 AND :29", Json::Null, format!("{CE}The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower operand: AttributeValue: {{N:31}}, upper operand: AttributeValue: {{N:29}}")),
+    ];
+    for (rule, expr, names, want) in cases {
+        assert_eq!(eval(expr, names), Err(want), "{rule}: {expr}");
+    }
+}
+
+#[test]
+fn in_operand_limit() {
+    let lst = vec![":one"; 100].join(", ");
+    assert_eq!(
+        eval(&format!("age IN ({lst})"), Json::Null),
+        Ok(false),
+        "100 operands allowed"
+    );
+    let lst = vec![":one"; 101].join(", ");
+    assert_eq!(
+        eval(&format!("age IN ({lst})"), Json::Null),
+        Err(format!(
+            "{CE}The IN operator is provided with too many operands; number of operands: 101"
+        )),
+        "101 refused"
+    );
+}
+
+#[test]
+fn attribute_names_are_top_level_and_deduplicated() {
+    let mut s = subs(json!({"#s": "status"}), values());
+    let c = Condition::parse(
+        "#s = :a AND doc.child.deep > :one OR size(tags) = :two AND #s <> :y",
+        &mut s,
+    )
+    .unwrap();
+    assert_eq!(c.attribute_names(), vec!["status", "doc", "tags"]);
+}
+
+#[test]
+fn filter_expression_messages_name_the_filter() {
+    let mut s = subs(Json::Null, values());
+    let e = Condition::parse_as("age =", &mut s, "FilterExpression").unwrap_err();
+    assert_eq!(
+        e.message,
+        "Invalid FilterExpression: Syntax error; token: \"<EOF>\", near: \"=\""
+    );
+}
