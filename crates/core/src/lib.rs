@@ -8,6 +8,8 @@ pub mod catalog;
 pub mod clock;
 pub mod crypto;
 pub mod doc;
+pub mod dynamodb;
+pub mod dynamodb_items;
 pub mod ids;
 pub mod kms;
 pub mod managed;

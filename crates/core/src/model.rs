@@ -187,6 +187,9 @@ pub struct Account {
     /// S3 buckets this account owns, by name (names are global: see `crate::s3`).
     #[serde(default)]
     pub buckets: BTreeMap<String, crate::s3::Bucket>,
+    /// DynamoDB tables, by `<region>/<name>` (tables are regional: see `crate::dynamodb`).
+    #[serde(default)]
+    pub dynamodb_tables: BTreeMap<String, crate::dynamodb::Table>,
 }
 
 impl Account {
@@ -205,6 +208,7 @@ impl Account {
             kms_keys: BTreeMap::new(),
             kms_aliases: BTreeMap::new(),
             buckets: BTreeMap::new(),
+            dynamodb_tables: BTreeMap::new(),
         }
     }
 
