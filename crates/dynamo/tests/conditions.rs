@@ -1,5 +1,6 @@
 //! ConditionExpression / FilterExpression: every comparator and function, precedence,
 //! parentheses, nested paths, type mismatches, and AWS's parse errors in AWS's order.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Key ordering: key_cmp's sort-key order and key_bytes's order-preserving, prefix-free
 //! encoding (memcmp order of encodings == key_cmp order).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
 use rolegate_dynamo::{key_bytes, key_cmp, Number, Value};

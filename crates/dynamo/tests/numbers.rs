@@ -1,5 +1,6 @@
 //! Number: parsing, DynamoDB's canonical printing, numeric order and equality, exact
 //! arithmetic, and the 38-digit / 1E-130..1E+126 limits with AWS's messages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rolegate_dynamo::Number;
 use std::cmp::Ordering;

@@ -1,5 +1,6 @@
 //! UpdateExpression: SET (values, arithmetic, if_not_exists, list_append, nested paths, list
 //! indexes), REMOVE (with list shifting), ADD, DELETE, and AWS's parse and apply errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The JSON wire form of attribute values: decoding, validation with AWS's messages and
 //! error codes, round trips, item sizes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

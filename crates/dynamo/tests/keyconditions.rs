@@ -1,0 +1,200 @@
+//! KeyConditionExpression: partition equality plus at most one sort-key condition, matched
+//! against the key schema, with AWS's refusals; SortCondition matching.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::subs;
+use rolegate_dynamo::{value_from_json, KeyCondition, SortCondition, Value};
+use serde_json::{json, Value as Json};
+
+fn values() -> Json {
+    json!({
+        ":p": {"S": "user"}, ":n": {"N": "5"}, ":lo": {"N": "1"}, ":hi": {"N": "9"},
+        ":pre": {"S": "ab"}, ":s": {"S": "x"}, ":b": {"B": "AQ=="}
+    })
+}
+
+fn v(j: Json) -> Value {
+    value_from_json(&j).unwrap()
+}
+
+fn parse(expr: &str, range: Option<(&str, char)>) -> Result<KeyCondition, String> {
+    let mut s = subs(json!({"#pk": "pk", "#sk": "sk"}), values());
+    let k = KeyCondition::parse(expr, &mut s, ("pk", 'S'), range).map_err(|e| e.message)?;
+    Ok(k)
+}
+
+fn sort_of(expr: &str, ty: char) -> Option<String> {
+    let k = parse(expr, Some(("sk", ty))).unwrap_or_else(|e| panic!("{expr}: {e}"));
+    assert_eq!(
+        k.partition,
+        Value::S("user".into()),
+        "{expr}: partition value"
+    );
+    k.sort.map(|s| format!("{s:?}"))
+}
+
+#[test]
+fn accepted_forms() {
+    let cases = [
+        ("partition only", "pk = :p", 'N', None),
+        ("partition only, range table", "#pk = :p", 'N', None),
+        (
+            "equality",
+            "pk = :p AND sk = :n",
+            'N',
+            Some("Eq(N(Number(5)))"),
+        ),
+        (
+            "less than",
+            "pk = :p AND sk < :n",
+            'N',
+            Some("Lt(N(Number(5)))"),
+        ),
+        (
+            "less or equal",
+            "pk = :p AND sk <= :n",
+            'N',
+            Some("Le(N(Number(5)))"),
+        ),
+        (
+            "greater than",
+            "pk = :p AND sk > :n",
+            'N',
+            Some("Gt(N(Number(5)))"),
+        ),
+        (
+            "greater or equal",
+            "pk = :p AND sk >= :n",
+            'N',
+            Some("Ge(N(Number(5)))"),
+        ),
+        (
+            "value first flips",
+            "pk = :p AND :n < sk",
+            'N',
+            Some("Gt(N(Number(5)))"),
+        ),
+        (
+            "between",
+            "pk = :p AND sk BETWEEN :lo AND :hi",
+            'N',
+            Some("Between(N(Number(1)), N(Number(9)))"),
+        ),
+        (
+            "begins_with",
+            "pk = :p AND begins_with(sk, :pre)",
+            'S',
+            Some("BeginsWith(S(\"ab\"))"),
+        ),
+        (
+            "sort first",
+            "sk = :n AND pk = :p",
+            'N',
+            Some("Eq(N(Number(5)))"),
+        ),
+        (
+            "parentheses",
+            "(pk = :p) AND (#sk > :n)",
+            'N',
+            Some("Gt(N(Number(5)))"),
+        ),
+        (
+            "keywords any case",
+            "pk = :p and sk between :lo and :hi",
+            'N',
+            Some("Between(N(Number(1)), N(Number(9)))"),
+        ),
+    ];
+    for (rule, expr, ty, want) in cases {
+        assert_eq!(sort_of(expr, ty).as_deref(), want, "{rule}: {expr}");
+    }
+}
+
+#[test]
+fn refusals() {
+    const MISMATCH: &str = "One or more parameter values were invalid: Condition parameter type does not match schema type";
+    let range = Some(("sk", 'N'));
+    let cases = [
+        ("or", "pk = :p OR sk = :n", range, "Invalid operator used in KeyConditionExpression: OR".to_owned()),
+        ("not", "NOT pk = :p", range, "Invalid operator used in KeyConditionExpression: NOT".to_owned()),
+        ("in", "pk IN (:p)", range, "Invalid operator used in KeyConditionExpression: IN".to_owned()),
+        ("not equal", "pk <> :p", range, "Invalid operator used in KeyConditionExpression: <>".to_owned()),
+        ("attribute_exists", "pk = :p AND attribute_exists(sk)", range, "Invalid operator used in KeyConditionExpression: attribute_exists".to_owned()),
+        ("contains", "pk = :p AND contains(sk, :n)", range, "Invalid operator used in KeyConditionExpression: contains".to_owned()),
+        ("no partition", "sk = :n", range, "Query condition missed key schema element: pk".to_owned()),
+        ("partition not equality", "pk > :p", range, "Query key condition not supported".to_owned()),
+        ("partition begins_with", "begins_with(pk, :p)", range, "Query key condition not supported".to_owned()),
+        ("non-key attribute", "pk = :p AND extra = :n", range, "Query condition missed key schema element: sk".to_owned()),
+        ("non-key attribute without partition", "extra = :n", range, "Query condition missed key schema element: pk".to_owned()),
+        ("sort condition on a hash-only table", "pk = :p AND sk = :n", None, "Query condition missed key schema element: pk".to_owned()),
+        ("two conditions on the partition", "pk = :p AND pk = :p", range, "KeyConditionExpressions must only contain one condition per key".to_owned()),
+        ("three conditions", "pk = :p AND sk > :lo AND sk < :hi", range, "KeyConditionExpressions must only contain one condition per key".to_owned()),
+        ("nested attribute", "pk.x = :p", range, "KeyConditionExpressions cannot have conditions on nested attributes".to_owned()),
+        ("partition wrong type", "pk = :n", range, MISMATCH.to_owned()),
+        ("sort wrong type", "pk = :p AND sk = :s", range, MISMATCH.to_owned()),
+        ("between wrong type", "pk = :p AND sk BETWEEN :s AND :hi", range, MISMATCH.to_owned()),
+        ("begins_with on a number key", "pk = :p AND begins_with(sk, :s)", range, "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N".to_owned()),
+        ("between reversed", "pk = :p AND sk BETWEEN :hi AND :lo", range, "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower operand: AttributeValue: {N:9}, upper operand: AttributeValue: {N:1}".to_owned()),
+        ("syntax", "pk = :p AND", range, "Invalid KeyConditionExpression: Syntax error; token: \"<EOF>\", near: \"AND\"".to_owned()),
+        ("undefined value", "pk = :zz", range, "Invalid KeyConditionExpression: An expression attribute value used in expression is not defined; attribute value: :zz".to_owned()),
+        ("reserved word", "pk = :p AND size = :n", range, "Invalid KeyConditionExpression: Attribute name is a reserved keyword; reserved keyword: size".to_owned()),
+    ];
+    for (rule, expr, range, want) in cases {
+        assert_eq!(parse(expr, range).map(|_| ()), Err(want), "{rule}: {expr}");
+    }
+}
+
+#[test]
+fn sort_condition_matching() {
+    let n = |s: &str| v(json!({"N": s}));
+    let s = |x: &str| Value::S(x.into());
+    let cases = [
+        ("eq numeric", SortCondition::Eq(n("5")), n("5.0"), true),
+        ("lt", SortCondition::Lt(n("5")), n("4.9"), true),
+        ("lt equal", SortCondition::Lt(n("5")), n("5"), false),
+        ("le equal", SortCondition::Le(n("5")), n("5"), true),
+        ("gt", SortCondition::Gt(n("5")), n("10"), true),
+        ("ge", SortCondition::Ge(n("5")), n("4"), false),
+        (
+            "between inclusive",
+            SortCondition::Between(n("1"), n("5")),
+            n("5"),
+            true,
+        ),
+        (
+            "between outside",
+            SortCondition::Between(n("1"), n("5")),
+            n("6"),
+            false,
+        ),
+        (
+            "string order by bytes",
+            SortCondition::Lt(s("a")),
+            s("B"),
+            true,
+        ),
+        (
+            "begins_with",
+            SortCondition::BeginsWith(s("ab")),
+            s("abc"),
+            true,
+        ),
+        (
+            "begins_with no",
+            SortCondition::BeginsWith(s("ab")),
+            s("ba"),
+            false,
+        ),
+        (
+            "begins_with binary",
+            SortCondition::BeginsWith(Value::B(vec![1])),
+            Value::B(vec![1, 2]),
+            true,
+        ),
+    ];
+    for (rule, cond, value, want) in cases {
+        assert_eq!(cond.matches(&value), want, "{rule}");
+    }
+}
