@@ -3,6 +3,9 @@
 //! values of different types, or a missing attribute, is false rather than an error.
 
 use std::borrow::Cow;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use std::cmp::Ordering;
 
 use crate::lexer::Tok;
@@ -187,8 +190,15 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, Error> {
         }
         let high = p.operand(false)?;
         if let (Operand::Value(l), Operand::Value(h)) = (&low, &high) {
-            if compare(l, h) == Some(Ordering::Greater) {
-                p.defer(format!("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower operand: AttributeValue: {}, upper operand: AttributeValue: {}", describe(l), describe(h)));
+            let bounds = format!(
+                "lower bound operand: AttributeValue: {}, upper bound operand: AttributeValue: {}",
+                describe(l),
+                describe(h)
+            );
+            if l.type_name() != h.type_name() {
+                p.defer(format!("The BETWEEN operator requires same data type for lower and upper bounds; {bounds}"));
+            } else if compare(l, h) == Some(Ordering::Greater) {
+                p.defer(format!("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; {bounds}"));
             }
         }
         return Ok(Cond::Between(left, low, high));
@@ -220,11 +230,14 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, Error> {
     Err(p.syntax_error())
 }
 
-/// AWS's rendering of a literal in messages: `{N:5}`, `{S:abc}`.
+/// AWS's rendering of a literal in messages: `{N:5}`, `{S:abc}`, `{B:AQ==}`.
 pub(crate) fn describe(v: &Value) -> String {
     match v {
         Value::S(s) => format!("{{S:{s}}}"),
         Value::N(n) => format!("{{N:{n}}}"),
+        Value::B(b) => format!("{{B:{}}}", STANDARD.encode(b)),
+        Value::Bool(b) => format!("{{BOOL:{b}}}"),
+        Value::Null => "{NULL:true}".to_owned(),
         other => format!("{{{}:...}}", other.type_name()),
     }
 }
@@ -265,8 +278,13 @@ fn parse_function(p: &mut Parser) -> Result<Cond, Error> {
                     }
                     Cond::Type(path, Value::S(t))
                 }
-                Some(other) => {
-                    p.wrong_operand(&name, &other);
+                Some(Operand::Value(v)) => {
+                    p.wrong_operand(&name, &Operand::Value(v));
+                    Cond::Invalid
+                }
+                // A path where the type name belongs: AWS lists every type it could hold.
+                Some(_) => {
+                    p.defer(format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {{S,SS,N,NS,B,BS,BOOL,NULL,L,M,HD,DOUBLE,FLOAT,HDS,FS,DOUBLESET,DICT,DECIMAL,INT,DECIMALSET,INTSET}}"));
                     Cond::Invalid
                 }
                 None => Cond::Invalid,

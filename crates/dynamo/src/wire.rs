@@ -83,6 +83,23 @@ fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
     if depth > MAX_DEPTH {
         return Err(Error::new("Nesting Levels have exceeded supported limits"));
     }
+    // AWS checks numbers before the value's shape: `{"S": "a", "N": "b"}` is refused for its
+    // number, and a number set's duplicates are found numerically here.
+    if let Some(Json::String(n)) = obj.get("N") {
+        number(n)?;
+    }
+    if let Some(Json::Array(members)) = obj.get("NS") {
+        let mut seen: Vec<Number> = Vec::with_capacity(members.len());
+        for m in members {
+            if let Json::String(n) = m {
+                let n = number(n)?;
+                if seen.contains(&n) {
+                    return Err(Error::new("Input collection contains duplicates"));
+                }
+                seen.push(n);
+            }
+        }
+    }
     // A member set to JSON null counts as absent, as in AWS's decoder; unknown members are
     // ignored by it too.
     let mut set = TYPE_KEYS
@@ -160,11 +177,8 @@ fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
                     "{INVALID}An number set  may not be empty"
                 )));
             }
-            let ns = s.iter().map(|x| number(x)).collect::<Result<Vec<_>, _>>()?;
-            if has_duplicate(&ns) {
-                return Err(duplicates(&s, ""));
-            }
-            Value::Ns(ns)
+            // Validity and duplicates were checked above.
+            Value::Ns(s.iter().map(|x| number(x)).collect::<Result<Vec<_>, _>>()?)
         }
         _ => {
             let s = strings(inner)?;

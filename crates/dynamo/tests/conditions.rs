@@ -316,8 +316,10 @@ fn errors() {
         ("size as a condition", "size(who)", Json::Null, format!("{CE}The function is not allowed to be used this way in an expression; function: size")),
         ("condition function as operand", "age = attribute_exists(age)", Json::Null, format!("{CE}The function is not allowed to be used this way in an expression; function: attribute_exists")),
         ("update function in a condition", "if_not_exists(age, :30)", Json::Null, format!("{CE}The function is not allowed to be used this way in an expression; function: if_not_exists")),
+        ("between bounds of different types", "age BETWEEN :29 AND :al", Json::Null, format!("{CE}The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: AttributeValue: {{N:29}}, upper bound operand: AttributeValue: {{S:Al}}")),
+        ("attribute_type with a path", "attribute_type(age, who)", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: attribute_type, operand type: {{S,SS,N,NS,B,BS,BOOL,NULL,L,M,HD,DOUBLE,FLOAT,HDS,FS,DOUBLESET,DICT,DECIMAL,INT,DECIMALSET,INTSET}}")),
         ("redundant parentheses", "((age = :30))", Json::Null, format!("{CE}The expression has redundant parentheses;")),
-        ("between bounds reversed", "age BETWEEN :31 AND :29", Json::Null, format!("{CE}The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower operand: AttributeValue: {{N:31}}, upper operand: AttributeValue: {{N:29}}")),
+        ("between bounds reversed", "age BETWEEN :31 AND :29", Json::Null, format!("{CE}The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {{N:31}}, upper bound operand: AttributeValue: {{N:29}}")),
     ];
     for (rule, expr, names, want) in cases {
         assert_eq!(eval(expr, names), Err(want), "{rule}: {expr}");

@@ -22,7 +22,8 @@ fn validation() {
         ("value key without :", Json::Null, json!({"v": {"S": "x"}}), "ExpressionAttributeValues contains invalid key: Syntax error; key: \"v\""),
         ("value key with dash", Json::Null, json!({":a-b": {"S": "x"}}), "ExpressionAttributeValues contains invalid key: Syntax error; key: \":a-b\""),
         ("empty set value", Json::Null, json!({":v": {"SS": []}}), "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :v"),
-        ("empty value", Json::Null, json!({":v": {}}), "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"),
+        ("empty value", Json::Null, json!({":v": {}}), "ExpressionAttributeValues contains invalid value: Supplied AttributeValue is empty, must contain exactly one of the supported datatypes for key :v"),
+        ("two types", Json::Null, json!({":v": {"S": "a", "BOOL": true}}), "ExpressionAttributeValues contains invalid value: Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes for key :v"),
         ("bad number", Json::Null, json!({":v": {"N": "x"}}), "The parameter cannot be converted to a numeric value: x"),
     ];
     for (rule, names, values, want) in cases {
