@@ -9,7 +9,7 @@ use base64::Engine as _;
 use std::cmp::Ordering;
 
 use crate::lexer::Tok;
-use crate::parser::{push_name, Operand, Parser};
+use crate::parser::{push_name, Kind, Mode, Operand, Parser};
 use crate::path::Path;
 use crate::{Error, Item, Number, Substitutions, Value};
 
@@ -78,12 +78,15 @@ impl Condition {
         subs: &mut Substitutions,
         kind: &'static str,
     ) -> Result<Condition, Error> {
-        let mut p = Parser::new(text, kind, subs)?;
+        let mut p = Parser::new(text, kind, Mode::Condition, subs)?;
         let cond = parse_or(&mut p)?;
         if has_redundant_parens(&cond) {
-            p.defer("The expression has redundant parentheses;".to_owned());
+            p.defer(
+                Kind::Parens,
+                "The expression has redundant parentheses;".to_owned(),
+            );
         }
-        p.finish(|_| None)?;
+        p.finish(|| None)?;
         Ok(Condition { cond })
     }
 
@@ -158,18 +161,33 @@ fn parse_not(p: &mut Parser) -> Result<Cond, Error> {
 }
 
 fn parse_primary(p: &mut Parser) -> Result<Cond, Error> {
-    if p.eat_punct("(") {
+    if !p.at_punct("(") {
+        return parse_comparison(p);
+    }
+    // `(` opens a group `(a = :v)` or a parenthesized operand `(a) = :v`: try the group,
+    // then the operand, and report the syntax error of whichever read further.
+    let mark = p.mark();
+    let group = (|| {
+        p.advance();
         let inner = parse_or(p)?;
         p.expect_punct(")")?;
-        return Ok(Cond::Paren(Box::new(inner)));
+        Ok(Cond::Paren(Box::new(inner)))
+    })();
+    let group_err = match group {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    let group_at = p.failed_at();
+    p.rewind(mark);
+    match parse_comparison(p) {
+        Ok(c) => Ok(c),
+        Err(e) if p.failed_at() > group_at => Err(e),
+        Err(_) => Err(group_err),
     }
-    if let Some(name) = p.at_call() {
-        if name != "size" {
-            return parse_function(p);
-        }
-    }
-    let left = p.operand(false)?;
-    let op = match p.peek() {
+}
+
+fn comparator(p: &Parser) -> Option<CmpOp> {
+    match p.peek() {
         Some(Tok::Punct("=")) => Some(CmpOp::Eq),
         Some(Tok::Punct("<>")) => Some(CmpOp::Ne),
         Some(Tok::Punct("<")) => Some(CmpOp::Lt),
@@ -177,18 +195,33 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, Error> {
         Some(Tok::Punct(">")) => Some(CmpOp::Gt),
         Some(Tok::Punct(">=")) => Some(CmpOp::Ge),
         _ => None,
+    }
+}
+
+/// A comparison, BETWEEN, IN, or a function standing as a condition.
+fn parse_comparison(p: &mut Parser) -> Result<Cond, Error> {
+    let left = if p.at_call().is_some() {
+        let (name, args) = p.call()?;
+        let continues = comparator(p).is_some() || p.at_keyword("BETWEEN") || p.at_keyword("IN");
+        if !continues {
+            return Ok(function_condition(p, &name, args));
+        }
+        p.value_function(&name, args)
+    } else {
+        p.operand()?
     };
-    if let Some(op) = op {
+    if let Some(op) = comparator(p) {
         p.advance();
-        let right = p.operand(false)?;
+        let right = p.operand()?;
+        p.check_distinct(op.symbol(), &left, &right);
         return Ok(Cond::Cmp(op, left, right));
     }
     if p.eat_keyword("BETWEEN") {
-        let low = p.operand(false)?;
+        let low = p.operand()?;
         if !p.eat_keyword("AND") {
             return Err(p.syntax_error());
         }
-        let high = p.operand(false)?;
+        let high = p.operand()?;
         if let (Operand::Value(l), Operand::Value(h)) = (&low, &high) {
             let bounds = format!(
                 "lower bound operand: AttributeValue: {}, upper bound operand: AttributeValue: {}",
@@ -196,36 +229,30 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, Error> {
                 describe(h)
             );
             if l.type_name() != h.type_name() {
-                p.defer(format!("The BETWEEN operator requires same data type for lower and upper bounds; {bounds}"));
+                p.defer(Kind::Misc, format!("The BETWEEN operator requires same data type for lower and upper bounds; {bounds}"));
             } else if compare(l, h) == Some(Ordering::Greater) {
-                p.defer(format!("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; {bounds}"));
+                p.defer(Kind::Misc, format!("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; {bounds}"));
             }
         }
         return Ok(Cond::Between(left, low, high));
     }
     if p.eat_keyword("IN") {
         p.expect_punct("(")?;
-        let mut list = vec![p.operand(false)?];
+        let mut list = vec![p.operand()?];
         while p.eat_punct(",") {
-            list.push(p.operand(false)?);
+            list.push(p.operand()?);
         }
         p.expect_punct(")")?;
         if list.len() > MAX_IN {
-            p.defer(format!(
-                "The IN operator is provided with too many operands; number of operands: {}",
-                list.len()
-            ));
+            p.defer(
+                Kind::Misc,
+                format!(
+                    "The IN operator is provided with too many operands; number of operands: {}",
+                    list.len()
+                ),
+            );
         }
         return Ok(Cond::In(left, list));
-    }
-    // size() standing alone where a condition ends is a misuse, not a syntax error.
-    let at_boundary = p.at_end() || p.at_punct(")") || p.at_keyword("AND") || p.at_keyword("OR");
-    if matches!(left, Operand::Size(_)) && at_boundary {
-        p.defer(
-            "The function is not allowed to be used this way in an expression; function: size"
-                .to_owned(),
-        );
-        return Ok(Cond::Invalid);
     }
     Err(p.syntax_error())
 }
@@ -243,19 +270,18 @@ pub(crate) fn describe(v: &Value) -> String {
 }
 
 /// A function that is itself a condition (attribute_exists, begins_with...).
-fn parse_function(p: &mut Parser) -> Result<Cond, Error> {
-    let (name, mut args) = p.call(false)?;
+fn function_condition(p: &mut Parser, name: &str, mut args: Vec<Operand>) -> Cond {
     let path_arg = |p: &mut Parser, op: Operand| match op {
         Operand::Path(path) => Some(path),
         other => {
-            p.wrong_operand(&name, &other);
+            p.wrong_operand(name, &other);
             None
         }
     };
-    Ok(match name.as_str() {
+    match name {
         "attribute_exists" | "attribute_not_exists" => {
-            if !p.check_arity(&name, &args, 1) {
-                return Ok(Cond::Invalid);
+            if !p.check_arity(name, &args, 1) {
+                return Cond::Invalid;
             }
             match path_arg(p, args.swap_remove(0)) {
                 Some(path) if name == "attribute_exists" => Cond::Exists(path),
@@ -264,64 +290,58 @@ fn parse_function(p: &mut Parser) -> Result<Cond, Error> {
             }
         }
         "attribute_type" => {
-            if !p.check_arity(&name, &args, 2) {
-                return Ok(Cond::Invalid);
+            if !p.check_arity(name, &args, 2) {
+                return Cond::Invalid;
             }
             let ty = args.pop();
-            let Some(path) = args.pop().and_then(|a| path_arg(p, a)) else {
-                return Ok(Cond::Invalid);
-            };
-            match ty {
-                Some(Operand::Value(Value::S(t))) => {
+            let path = args.pop().and_then(|a| path_arg(p, a));
+            match (path, ty) {
+                (Some(path), Some(Operand::Value(Value::S(t)))) => {
                     if !TYPES.contains(&t.as_str()) {
-                        p.defer(format!("Invalid attribute type name found; type: {t}, valid types: {{ B,BOOL,BS,L,M,N,NS,NULL,S,SS }}"));
+                        p.defer(Kind::Misc, format!("Invalid attribute type name found; type: {t}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"));
                     }
                     Cond::Type(path, Value::S(t))
                 }
-                Some(Operand::Value(v)) => {
-                    p.wrong_operand(&name, &Operand::Value(v));
+                (_, Some(Operand::Value(v))) => {
+                    p.wrong_operand(name, &Operand::Value(v));
                     Cond::Invalid
                 }
                 // A path where the type name belongs: AWS lists every type it could hold.
-                Some(_) => {
-                    p.defer(format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {{S,SS,N,NS,B,BS,BOOL,NULL,L,M,HD,DOUBLE,FLOAT,HDS,FS,DOUBLESET,DICT,DECIMAL,INT,DECIMALSET,INTSET}}"));
+                (_, Some(_)) => {
+                    p.defer(Kind::Misc, format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {{S,SS,N,NS,B,BS,BOOL,NULL,L,M,HD,DOUBLE,FLOAT,HDS,FS,DOUBLESET,DICT,DECIMAL,INT,DECIMALSET,INTSET}}"));
                     Cond::Invalid
                 }
-                None => Cond::Invalid,
+                _ => Cond::Invalid,
             }
         }
         "begins_with" | "contains" => {
-            if !p.check_arity(&name, &args, 2) {
-                return Ok(Cond::Invalid);
+            if !p.check_arity(name, &args, 2) {
+                return Cond::Invalid;
             }
             let b = args.pop().unwrap_or(Operand::Value(Value::Null));
             let a = args.pop().unwrap_or(Operand::Value(Value::Null));
+            p.check_distinct(name, &a, &b);
             if name == "begins_with" {
                 for op in [&a, &b] {
                     if let Operand::Value(v) = op {
                         if !matches!(v, Value::S(_) | Value::B(_)) {
-                            p.wrong_operand(&name, op);
+                            p.wrong_operand(name, op);
                         }
                     }
                 }
                 Cond::BeginsWith(a, b)
             } else {
-                if !matches!(a, Operand::Path(_)) {
-                    p.wrong_operand(&name, &a);
-                }
                 Cond::Contains(a, b)
             }
         }
-        // Unknown names were recorded by `call`; value-returning functions cannot stand as
-        // conditions.
+        // A value-returning function cannot stand as a condition; unknown names were
+        // recorded by `call`.
         "size" | "if_not_exists" | "list_append" => {
-            p.defer(format!(
-                "The function is not allowed to be used this way in an expression; function: {name}"
-            ));
+            p.misused(name);
             Cond::Invalid
         }
         _ => Cond::Invalid,
-    })
+    }
 }
 
 /// size(): characters of a string, bytes of a binary, elements of a set, list or map.

@@ -1,7 +1,9 @@
 //! The parts shared by all expression parsers: the token cursor, document paths, operands and
 //! function calls, AWS's syntax-error text, and the order in which AWS reports the other
-//! errors of an expression that parsed (reserved word, unknown function, repeated section,
-//! undefined name, undefined value, then the rest).
+//! errors of an expression that parsed. A syntax error is always reported first; the rest
+//! are kept by kind while parsing and the first in the expression kind's order wins.
+
+use std::cell::Cell;
 
 use crate::lexer::{tokenize, Tok, Token};
 use crate::path::{Path, PathElement};
@@ -48,7 +50,7 @@ pub(crate) fn push_name(out: &mut Vec<String>, name: &str) {
     }
 }
 
-/// The functions DynamoDB's expressions know.
+/// The functions DynamoDB's expressions know (names are case-sensitive).
 const FUNCTIONS: [&str; 8] = [
     "attribute_exists",
     "attribute_not_exists",
@@ -60,16 +62,89 @@ const FUNCTIONS: [&str; 8] = [
     "list_append",
 ];
 
-/// Semantic errors found while parsing, kept (first of each kind) until the whole text has
-/// parsed, because AWS reports a syntax error first and the others in a fixed order.
-#[derive(Default)]
-struct Deferred {
-    reserved: Option<String>,
-    function: Option<String>,
-    section: Option<String>,
-    name: Option<Error>,
-    value: Option<Error>,
-    misc: Option<String>,
+/// Which expression language is parsed: decides the grammar's own keywords (never attribute
+/// names) and the order of errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Condition,
+    Update,
+    Projection,
+}
+
+/// Kinds of non-syntax errors, each keeping its first occurrence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// ((...))
+    Parens,
+    /// Unknown function name.
+    Function,
+    /// A function where it cannot be used (size as a condition, attribute_exists as an
+    /// operand...).
+    Misused,
+    Reserved,
+    /// A repeated UpdateExpression clause.
+    Section,
+    /// Undefined #name.
+    Name,
+    /// Undefined :value.
+    Value,
+    /// Undefined #name or :value, whichever came first (conditions report them as one).
+    Undefined,
+    /// Wrong number of function arguments.
+    Arity,
+    /// The same path on both sides (`a = a`, `contains(a, a)`).
+    Distinct,
+    /// ADD / DELETE given a value of the wrong type.
+    ActionType,
+    /// `+` / `-` given a literal that is not a number.
+    Arith,
+    /// Everything else: operand types, BETWEEN bounds, IN size...
+    Misc,
+}
+
+const KINDS: usize = 13;
+
+fn slot(kind: Kind) -> usize {
+    kind as usize
+}
+
+/// Error order per expression kind (AWS reports the first present); `None` marks where the
+/// late checks (overlapping paths) rank.
+fn order(mode: Mode) -> &'static [Option<Kind>] {
+    use Kind::*;
+    match mode {
+        Mode::Condition => &[
+            Some(Parens),
+            Some(Function),
+            Some(Misused),
+            Some(Reserved),
+            Some(Undefined),
+            Some(Arity),
+            Some(Distinct),
+            Some(Misc),
+            None,
+        ],
+        Mode::Update | Mode::Projection => &[
+            Some(Reserved),
+            Some(Function),
+            Some(Section),
+            Some(Name),
+            Some(Value),
+            None,
+            Some(ActionType),
+            Some(Arith),
+            Some(Misused),
+            Some(Arity),
+            Some(Misc),
+        ],
+    }
+}
+
+/// Where a parse can be rewound to (for the one ambiguity of the condition grammar: `(`
+/// opens either a group or a parenthesized operand).
+pub(crate) struct Mark {
+    pos: usize,
+    deferred: [Option<String>; KINDS],
 }
 
 pub(crate) struct Parser<'a> {
@@ -78,8 +153,11 @@ pub(crate) struct Parser<'a> {
     pos: usize,
     /// "ConditionExpression", "UpdateExpression"...: AWS prefixes messages with it.
     pub kind: &'static str,
+    mode: Mode,
     subs: &'a mut Substitutions,
-    deferred: Deferred,
+    deferred: [Option<String>; KINDS],
+    /// Token index of the last syntax error made (to keep the one that read furthest).
+    failed_at: Cell<usize>,
 }
 
 impl<'a> Parser<'a> {
@@ -87,6 +165,7 @@ impl<'a> Parser<'a> {
     pub fn new(
         text: &'a str,
         kind: &'static str,
+        mode: Mode,
         subs: &'a mut Substitutions,
     ) -> Result<Parser<'a>, Error> {
         let toks = tokenize(text);
@@ -95,8 +174,10 @@ impl<'a> Parser<'a> {
             toks,
             pos: 0,
             kind,
+            mode,
             subs,
-            deferred: Deferred::default(),
+            deferred: Default::default(),
+            failed_at: Cell::new(0),
         };
         if p.toks.is_empty() {
             return Err(p.error("The expression can not be empty;"));
@@ -112,6 +193,7 @@ impl<'a> Parser<'a> {
     /// AWS's syntax error at the current token: it quotes the token, and the text from the
     /// previous token to the next one.
     pub fn syntax_error(&self) -> Error {
+        self.failed_at.set(self.pos);
         let (token, near) = match self.toks.get(self.pos) {
             Some(t) => {
                 let from = self
@@ -129,6 +211,22 @@ impl<'a> Parser<'a> {
         self.error(&format!(
             "Syntax error; token: \"{token}\", near: \"{near}\""
         ))
+    }
+
+    pub fn failed_at(&self) -> usize {
+        self.failed_at.get()
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark {
+            pos: self.pos,
+            deferred: self.deferred.clone(),
+        }
+    }
+
+    pub fn rewind(&mut self, mark: Mark) {
+        self.pos = mark.pos;
+        self.deferred = mark.deferred;
     }
 
     pub fn peek(&self) -> Option<&Tok> {
@@ -180,46 +278,37 @@ impl<'a> Parser<'a> {
         at
     }
 
-    /// Records an error of the last rank (operand types, function misuse...).
-    pub fn defer(&mut self, msg: String) {
-        self.deferred.misc.get_or_insert(msg);
+    /// Words the grammar itself uses, which therefore cannot name attributes.
+    fn is_keyword(&self, word: &str) -> bool {
+        let words: &[&str] = match self.mode {
+            Mode::Condition => &["AND", "OR", "NOT", "BETWEEN", "IN"],
+            Mode::Update => &["SET", "REMOVE", "ADD", "DELETE"],
+            Mode::Projection => &[],
+        };
+        words.iter().any(|k| word.eq_ignore_ascii_case(k))
     }
 
-    pub fn defer_section(&mut self, section: &str) {
-        self.deferred
-            .section
-            .get_or_insert_with(|| section.to_owned());
+    /// Records an error of `kind` (only the first of each kind is kept).
+    pub fn defer(&mut self, kind: Kind, msg: String) {
+        self.deferred[slot(kind)].get_or_insert(msg);
     }
 
-    /// Ends the parse: anything left is a syntax error; otherwise the first deferred error in
-    /// AWS's order; `late` runs checks that rank just before the misc errors (overlapping
-    /// paths).
-    pub fn finish(self, late: impl FnOnce(&Parser) -> Option<String>) -> Result<(), Error> {
+    /// Ends the parse: anything left is a syntax error; otherwise the first recorded error
+    /// in this expression kind's order; `late` runs the checks that need the whole
+    /// expression (overlapping paths).
+    pub fn finish(self, late: impl FnOnce() -> Option<String>) -> Result<(), Error> {
         if !self.at_end() {
             return Err(self.syntax_error());
         }
-        let d = &self.deferred;
-        if let Some(w) = &d.reserved {
-            return Err(self.error(&format!(
-                "Attribute name is a reserved keyword; reserved keyword: {w}"
-            )));
-        }
-        if let Some(f) = &d.function {
-            return Err(self.error(&format!("Invalid function name; function: {f}")));
-        }
-        if let Some(s) = &d.section {
-            return Err(self.error(&format!(
-                "The \"{s}\" section can only be used once in an update expression;"
-            )));
-        }
-        if let Some(e) = d.name.as_ref().or(d.value.as_ref()) {
-            return Err(self.error(&e.message));
-        }
-        if let Some(m) = late(&self) {
-            return Err(self.error(&m));
-        }
-        if let Some(m) = &d.misc {
-            return Err(self.error(m));
+        let mut late = Some(late);
+        for kind in order(self.mode) {
+            let found = match kind {
+                Some(k) => self.deferred[slot(*k)].clone(),
+                None => late.take().and_then(|f| f()),
+            };
+            if let Some(msg) = found {
+                return Err(self.error(&msg));
+            }
         }
         Ok(())
     }
@@ -227,10 +316,15 @@ impl<'a> Parser<'a> {
     /// One path element name: a bare word (not reserved) or `#name`.
     fn path_name(&mut self) -> Result<String, Error> {
         match self.peek().cloned() {
-            Some(Tok::Ident(w)) => {
+            Some(Tok::Ident(w))
+                if !self.is_keyword(&w) && !w.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
                 self.pos += 1;
                 if is_reserved(&w) {
-                    self.deferred.reserved.get_or_insert_with(|| w.clone());
+                    self.defer(
+                        Kind::Reserved,
+                        format!("Attribute name is a reserved keyword; reserved keyword: {w}"),
+                    );
                 }
                 Ok(w)
             }
@@ -239,7 +333,8 @@ impl<'a> Parser<'a> {
                 match self.subs.name(&r) {
                     Ok(n) => Ok(n),
                     Err(e) => {
-                        self.deferred.name.get_or_insert(e);
+                        self.defer(Kind::Name, e.message.clone());
+                        self.defer(Kind::Undefined, e.message);
                         Ok(r)
                     }
                 }
@@ -279,7 +374,8 @@ impl<'a> Parser<'a> {
                 match self.subs.value(&r) {
                     Ok(v) => Ok(v),
                     Err(e) => {
-                        self.deferred.value.get_or_insert(e);
+                        self.defer(Kind::Value, e.message.clone());
+                        self.defer(Kind::Undefined, e.message);
                         Ok(Value::Null)
                     }
                 }
@@ -288,82 +384,50 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// True when the cursor is at `word(`: a function call.
+    /// The function name when the cursor is at `word(`.
     pub fn at_call(&self) -> Option<String> {
         match (self.peek(), self.peek_at(1)) {
-            (Some(Tok::Ident(w)), Some(Tok::Punct("("))) => Some(w.clone()),
+            (Some(Tok::Ident(w)), Some(Tok::Punct("("))) if !self.is_keyword(w) => Some(w.clone()),
             _ => None,
         }
     }
 
-    /// Parses `name(arg, ...)` with operand arguments; unknown names are recorded.
-    pub fn call(&mut self, allow_update_functions: bool) -> Result<(String, Vec<Operand>), Error> {
+    /// Parses `name(arg, ...)`; unknown names are recorded.
+    pub fn call(&mut self) -> Result<(String, Vec<Operand>), Error> {
         let name = self.at_call().ok_or_else(|| self.syntax_error())?;
         self.pos += 2;
         if !FUNCTIONS.contains(&name.as_str()) {
-            self.deferred.function.get_or_insert_with(|| name.clone());
+            self.defer(
+                Kind::Function,
+                format!("Invalid function name; function: {name}"),
+            );
         }
-        let mut args = vec![self.operand(allow_update_functions)?];
+        let mut args = vec![self.operand()?];
         while self.eat_punct(",") {
-            args.push(self.operand(allow_update_functions)?);
+            args.push(self.operand()?);
         }
         self.expect_punct(")")?;
         Ok((name, args))
     }
 
-    /// An operand: path, `:value`, or a function that yields a value (size; in updates also
-    /// if_not_exists and list_append).
-    pub fn operand(&mut self, update: bool) -> Result<Operand, Error> {
+    /// An operand: path, `:value`, or a function that yields a value (size; in updates
+    /// if_not_exists and list_append). Conditions allow an operand in parentheses.
+    pub fn operand(&mut self) -> Result<Operand, Error> {
+        if self.mode == Mode::Condition && self.at_punct("(") {
+            self.pos += 1;
+            if self.at_punct("(") {
+                self.defer(
+                    Kind::Parens,
+                    "The expression has redundant parentheses;".to_owned(),
+                );
+            }
+            let inner = self.operand()?;
+            self.expect_punct(")")?;
+            return Ok(inner);
+        }
         if self.at_call().is_some() {
-            let (name, mut args) = self.call(update)?;
-            return Ok(match (name.as_str(), update) {
-                ("size", false) => {
-                    self.check_arity(&name, &args, 1);
-                    match args.swap_remove(0) {
-                        Operand::Path(p) => Operand::Size(p),
-                        other => {
-                            self.wrong_operand(&name, &other);
-                            Operand::Value(Value::Null)
-                        }
-                    }
-                }
-                ("if_not_exists", true) => {
-                    if !self.check_arity(&name, &args, 2) {
-                        return Ok(Operand::Value(Value::Null));
-                    }
-                    let fallback = args.pop().unwrap_or(Operand::Value(Value::Null));
-                    match args.pop() {
-                        Some(Operand::Path(p)) => Operand::IfNotExists(p, Box::new(fallback)),
-                        _ => {
-                            self.defer(format!("Operator or function requires a document path; operator or function: {name}"));
-                            Operand::Value(Value::Null)
-                        }
-                    }
-                }
-                ("list_append", true) => {
-                    if !self.check_arity(&name, &args, 2) {
-                        return Ok(Operand::Value(Value::Null));
-                    }
-                    for a in &args {
-                        if let Operand::Value(v) = a {
-                            if !matches!(v, Value::L(_)) {
-                                self.defer(format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {}", v.type_name()));
-                            }
-                        }
-                    }
-                    let b = args.pop().unwrap_or(Operand::Value(Value::Null));
-                    let a = args.pop().unwrap_or(Operand::Value(Value::Null));
-                    Operand::ListAppend(Box::new(a), Box::new(b))
-                }
-                _ => {
-                    if FUNCTIONS.contains(&name.as_str()) {
-                        self.defer(format!(
-                            "The function is not allowed to be used this way in an expression; function: {name}"
-                        ));
-                    }
-                    Operand::Value(Value::Null)
-                }
-            });
+            let (name, args) = self.call()?;
+            return Ok(self.value_function(&name, args));
         }
         match self.peek() {
             Some(Tok::ValueRef(_)) => Ok(Operand::Value(self.value()?)),
@@ -372,12 +436,81 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A function call in operand position.
+    pub fn value_function(&mut self, name: &str, mut args: Vec<Operand>) -> Operand {
+        let update = self.mode == Mode::Update;
+        let invalid = Operand::Value(Value::Null);
+        match (name, update) {
+            ("size", false) => {
+                if !self.check_arity(name, &args, 1) {
+                    return invalid;
+                }
+                match args.swap_remove(0) {
+                    Operand::Path(p) => Operand::Size(p),
+                    Operand::Value(v) => match crate::condition::size_of(&v) {
+                        // The size of a literal is known now.
+                        Some(n) => Operand::Value(Value::N(n)),
+                        None => {
+                            self.wrong_operand(name, &Operand::Value(v));
+                            invalid
+                        }
+                    },
+                    _ => invalid,
+                }
+            }
+            ("if_not_exists", true) => {
+                if !self.check_arity(name, &args, 2) {
+                    return invalid;
+                }
+                let fallback = args.pop().unwrap_or(Operand::Value(Value::Null));
+                match args.pop() {
+                    Some(Operand::Path(p)) => Operand::IfNotExists(p, Box::new(fallback)),
+                    _ => {
+                        self.defer(Kind::Misc, format!("Operator or function requires a document path; operator or function: {name}"));
+                        invalid
+                    }
+                }
+            }
+            ("list_append", true) => {
+                if !self.check_arity(name, &args, 2) {
+                    return invalid;
+                }
+                for a in &args {
+                    if let Operand::Value(v) = a {
+                        if !matches!(v, Value::L(_)) {
+                            self.defer(Kind::Misc, format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {}", v.type_name()));
+                        }
+                    }
+                }
+                let b = args.pop().unwrap_or(Operand::Value(Value::Null));
+                let a = args.pop().unwrap_or(Operand::Value(Value::Null));
+                Operand::ListAppend(Box::new(a), Box::new(b))
+            }
+            _ => {
+                // Unknown names were recorded by `call`.
+                if FUNCTIONS.contains(&name) {
+                    self.misused(name);
+                }
+                invalid
+            }
+        }
+    }
+
+    pub fn misused(&mut self, name: &str) {
+        self.defer(
+            Kind::Misused,
+            format!(
+                "The function is not allowed to be used this way in an expression; function: {name}"
+            ),
+        );
+    }
+
     /// Records AWS's error for a wrong argument count; true when the count is right.
     pub fn check_arity(&mut self, name: &str, args: &[Operand], n: usize) -> bool {
         if args.len() == n {
             return true;
         }
-        self.defer(format!(
+        self.defer(Kind::Arity, format!(
             "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
             args.len()
         ));
@@ -386,14 +519,24 @@ impl<'a> Parser<'a> {
 
     /// Records AWS's error for an operand of the wrong kind given to a function.
     pub fn wrong_operand(&mut self, name: &str, op: &Operand) {
-        match op {
-            Operand::Value(v) => self.defer(format!(
+        let msg = match op {
+            Operand::Value(v) => format!(
                 "Incorrect operand type for operator or function; operator or function: {name}, operand type: {}",
                 v.type_name()
-            )),
-            _ => self.defer(format!(
+            ),
+            _ => format!(
                 "Operator or function requires a document path; operator or function: {name}"
-            )),
+            ),
+        };
+        self.defer(Kind::Misc, msg);
+    }
+
+    /// Records AWS's error for the same path on both sides of a two-operand operator.
+    pub fn check_distinct(&mut self, operator: &str, a: &Operand, b: &Operand) {
+        if let (Operand::Path(x), Operand::Path(y)) = (a, b) {
+            if x == y {
+                self.defer(Kind::Distinct, format!("The first operand must be distinct from the remaining operands for this operator or function; operator: {operator}, first operand: {x}"));
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::parser::{push_name, Parser};
+use crate::parser::{push_name, Mode, Parser};
 use crate::path::{overlap_error, Path, PathElement};
 use crate::{Error, Item, Substitutions, Value};
 
@@ -68,12 +68,12 @@ fn pick(value: &Value, rest: &[PathElement], slot: &mut Option<Picked>) {
 
 impl Projection {
     pub fn parse(text: &str, subs: &mut Substitutions) -> Result<Projection, Error> {
-        let mut p = Parser::new(text, "ProjectionExpression", subs)?;
+        let mut p = Parser::new(text, "ProjectionExpression", Mode::Projection, subs)?;
         let mut paths = vec![p.path()?];
         while p.eat_punct(",") {
             paths.push(p.path()?);
         }
-        p.finish(|_| overlap_error(&paths.iter().collect::<Vec<_>>()))?;
+        p.finish(|| overlap_error(&paths.iter().collect::<Vec<_>>()))?;
         Ok(Projection { paths })
     }
 

@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use crate::parser::{push_name, Operand, Parser};
+use crate::parser::{push_name, Kind, Mode, Operand, Parser};
 use crate::path::{overlap_error, Path, PathElement};
 use crate::{Error, Item, Substitutions, Value};
 
@@ -52,17 +52,17 @@ fn long_type_name(v: &Value) -> &'static str {
 }
 
 fn set_value(p: &mut Parser) -> Result<Operand, Error> {
-    let left = p.operand(true)?;
+    let left = p.operand()?;
     let plus = p.eat_punct("+");
     if !plus && !p.eat_punct("-") {
         return Ok(left);
     }
-    let right = p.operand(true)?;
+    let right = p.operand()?;
     let symbol = if plus { "+" } else { "-" };
     for op in [&left, &right] {
         if let Operand::Value(v) = op {
             if !matches!(v, Value::N(_)) {
-                p.defer(format!("Incorrect operand type for operator or function; operator or function: {symbol}, operand type: {}", v.type_name()));
+                p.defer(Kind::Arith, format!("Incorrect operand type for operator or function; operator or function: {symbol}, operand type: {}", v.type_name()));
             }
         }
     }
@@ -76,7 +76,7 @@ fn set_value(p: &mut Parser) -> Result<Operand, Error> {
 
 impl Update {
     pub fn parse(text: &str, subs: &mut Substitutions) -> Result<Update, Error> {
-        let mut p = Parser::new(text, "UpdateExpression", subs)?;
+        let mut p = Parser::new(text, "UpdateExpression", Mode::Update, subs)?;
         let mut actions = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
         while !p.at_end() {
@@ -88,7 +88,12 @@ impl Update {
             };
             p.advance();
             if seen.contains(&clause) {
-                p.defer_section(clause);
+                p.defer(
+                    Kind::Section,
+                    format!(
+                        "The \"{clause}\" section can only be used once in an update expression;"
+                    ),
+                );
             }
             seen.push(clause);
             loop {
@@ -109,7 +114,7 @@ impl Update {
                         // An undefined value resolves to a placeholder NULL; the undefined
                         // value error outranks this one anyway.
                         if !ok {
-                            p.defer(format!("Incorrect operand type for operator or function; operator: {clause}, operand type: {}, typeSet: ALLOWED_FOR_{clause}_OPERAND", long_type_name(&v)));
+                            p.defer(Kind::ActionType, format!("Incorrect operand type for operator or function; operator: {clause}, operand type: {}, typeSet: ALLOWED_FOR_{clause}_OPERAND", long_type_name(&v)));
                         }
                         if clause == "ADD" {
                             Action::Add(path, v)
@@ -124,7 +129,7 @@ impl Update {
                 }
             }
         }
-        p.finish(|_| overlap_error(&actions.iter().map(Action::path).collect::<Vec<_>>()))?;
+        p.finish(|| overlap_error(&actions.iter().map(Action::path).collect::<Vec<_>>()))?;
         Ok(Update { actions })
     }
 
@@ -292,6 +297,21 @@ fn remove_at(item: &mut Item, path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// True when `path`'s parent exists and is the container its last step needs (a map for a
+/// name, a list for an index); always true for a top-level attribute.
+fn parent_holds(item: &Item, path: &Path) -> bool {
+    let Some((last, parent)) = path.0.split_last() else {
+        return false;
+    };
+    if parent.is_empty() {
+        return true;
+    }
+    matches!(
+        (Path(parent.to_vec()).get(item), last),
+        (Some(Value::M(_)), PathElement::Name(_)) | (Some(Value::L(_)), PathElement::Index(_))
+    )
+}
+
 fn union<T: PartialEq + Clone>(mut a: Vec<T>, b: &[T]) -> Vec<T> {
     for x in b {
         if !a.contains(x) {
@@ -318,7 +338,9 @@ fn delete_at(item: &mut Item, path: &Path, v: &Value) -> Result<(), Error> {
         a.iter().filter(|x| !b.contains(x)).cloned().collect()
     }
     let new = match (path.get(item), v) {
-        (None, _) => return Ok(()),
+        // Nothing to delete from, but only where the path could exist.
+        (None, _) if parent_holds(item, path) => return Ok(()),
+        (None, _) => return Err(Error::new(BAD_PATH)),
         (Some(Value::Ss(a)), Value::Ss(b)) => Value::Ss(minus(a, b)),
         (Some(Value::Ns(a)), Value::Ns(b)) => Value::Ns(minus(a, b)),
         (Some(Value::Bs(a)), Value::Bs(b)) => Value::Bs(minus(a, b)),

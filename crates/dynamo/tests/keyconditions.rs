@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 fn values() -> Json {
     json!({
         ":p": {"S": "user"}, ":n": {"N": "5"}, ":lo": {"N": "1"}, ":hi": {"N": "9"},
-        ":pre": {"S": "ab"}, ":s": {"S": "x"}, ":b": {"B": "AQ=="}
+        ":pre": {"S": "ab"}, ":s": {"S": "x"}, ":b": {"B": "AQ=="}, ":ty": {"S": "S"}
     })
 }
 
@@ -142,7 +142,8 @@ fn refusals() {
         ("value first in between", "pk = :p AND :lo BETWEEN sk AND :hi", range, "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand".to_owned()),
         ("value first in begins_with", "pk = :p AND begins_with(:pre, sk)", range, "Invalid condition in KeyConditionExpression: begins_with operator must have the key attribute as its first operand".to_owned()),
         ("operators checked before shapes", "size(pk) = :n OR pk = :p", range, "Invalid operator used in KeyConditionExpression: OR".to_owned()),
-        ("attribute_type", "attribute_type(pk, :s)", range, "Invalid KeyConditionExpression: Invalid attribute type name found; type: x, valid types: { B,BOOL,BS,L,M,N,NS,NULL,S,SS }".to_owned()),
+        ("attribute_type is not a key operator", "attribute_type(pk, :ty)", range, "Invalid operator used in KeyConditionExpression: attribute_type".to_owned()),
+        ("attribute_type parse errors come first", "attribute_type(pk, :s)", range, "Invalid KeyConditionExpression: Invalid attribute type name found; type: x, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}".to_owned()),
         ("partition wrong type", "pk = :n", range, MISMATCH.to_owned()),
         ("sort wrong type", "pk = :p AND sk = :s", range, MISMATCH.to_owned()),
         ("between wrong type", "pk = :p AND sk BETWEEN :pre AND :s", range, MISMATCH.to_owned()),
