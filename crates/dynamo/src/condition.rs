@@ -162,7 +162,7 @@ fn parse_not(p: &mut Parser) -> Result<Cond, Error> {
 
 fn parse_primary(p: &mut Parser) -> Result<Cond, Error> {
     if !p.at_punct("(") {
-        return parse_comparison(p);
+        return leaf(p);
     }
     // `(` opens a group `(a = :v)` or a parenthesized operand `(a) = :v`: try the group,
     // then the operand, and report the syntax error of whichever read further.
@@ -179,11 +179,18 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, Error> {
     };
     let group_at = p.failed_at();
     p.rewind(mark);
-    match parse_comparison(p) {
+    match leaf(p) {
         Ok(c) => Ok(c),
         Err(e) if p.failed_at() > group_at => Err(e),
         Err(_) => Err(group_err),
     }
+}
+
+/// One comparison or function condition, closing its per-condition errors.
+fn leaf(p: &mut Parser) -> Result<Cond, Error> {
+    let c = parse_comparison(p)?;
+    p.end_leaf();
+    Ok(c)
 }
 
 fn comparator(p: &Parser) -> Option<CmpOp> {
@@ -273,8 +280,13 @@ pub(crate) fn describe(v: &Value) -> String {
 fn function_condition(p: &mut Parser, name: &str, mut args: Vec<Operand>) -> Cond {
     let path_arg = |p: &mut Parser, op: Operand| match op {
         Operand::Path(path) => Some(path),
-        other => {
-            p.wrong_operand(name, &other);
+        _ => {
+            p.defer(
+                Kind::Misc,
+                format!(
+                    "Operator or function requires a document path; operator or function: {name}"
+                ),
+            );
             None
         }
     };
@@ -293,6 +305,7 @@ fn function_condition(p: &mut Parser, name: &str, mut args: Vec<Operand>) -> Con
             if !p.check_arity(name, &args, 2) {
                 return Cond::Invalid;
             }
+            p.check_distinct(name, &args[0], &args[1]);
             let ty = args.pop();
             let path = args.pop().and_then(|a| path_arg(p, a));
             match (path, ty) {
@@ -302,13 +315,12 @@ fn function_condition(p: &mut Parser, name: &str, mut args: Vec<Operand>) -> Con
                     }
                     Cond::Type(path, Value::S(t))
                 }
-                (_, Some(Operand::Value(v))) => {
-                    p.wrong_operand(name, &Operand::Value(v));
-                    Cond::Invalid
-                }
-                // A path where the type name belongs: AWS lists every type it could hold.
-                (_, Some(_)) => {
-                    p.defer(Kind::Misc, format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {{S,SS,N,NS,B,BS,BOOL,NULL,L,M,HD,DOUBLE,FLOAT,HDS,FS,DOUBLESET,DICT,DECIMAL,INT,DECIMALSET,INTSET}}"));
+                (_, Some(op)) => {
+                    // A path where the type name belongs: AWS lists every type it could hold.
+                    let t = op.static_type().unwrap_or("{S,SS,N,NS,B,BS,BOOL,NULL,L,M,HD,DOUBLE,FLOAT,HDS,FS,DOUBLESET,DICT,DECIMAL,INT,DECIMALSET,INTSET}");
+                    if t != "S" {
+                        p.defer(Kind::Misc, format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {t}"));
+                    }
                     Cond::Invalid
                 }
                 _ => Cond::Invalid,
@@ -323,10 +335,8 @@ fn function_condition(p: &mut Parser, name: &str, mut args: Vec<Operand>) -> Con
             p.check_distinct(name, &a, &b);
             if name == "begins_with" {
                 for op in [&a, &b] {
-                    if let Operand::Value(v) = op {
-                        if !matches!(v, Value::S(_) | Value::B(_)) {
-                            p.wrong_operand(name, op);
-                        }
+                    if let Some(t) = op.static_type().filter(|t| !matches!(*t, "S" | "B")) {
+                        p.defer(Kind::Misc, format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {t}"));
                     }
                 }
                 Cond::BeginsWith(a, b)
@@ -363,7 +373,7 @@ pub(crate) fn resolve<'a>(op: &'a Operand, item: &'a Item) -> Option<Cow<'a, Val
     match op {
         Operand::Path(p) => p.get(item).map(Cow::Borrowed),
         Operand::Value(v) => Some(Cow::Borrowed(v)),
-        Operand::Size(p) => size_of(p.get(item)?).map(|n| Cow::Owned(Value::N(n))),
+        Operand::Size(o) => size_of(&*resolve(o, item)?).map(|n| Cow::Owned(Value::N(n))),
         // Update-only operands never reach a condition.
         _ => None,
     }

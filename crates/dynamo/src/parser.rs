@@ -15,8 +15,8 @@ use crate::{Error, Substitutions, Value};
 pub(crate) enum Operand {
     Path(Path),
     Value(Value),
-    /// size(path)
-    Size(Path),
+    /// size(operand): of a path, or of a literal that has a size (S, B, sets, L, M).
+    Size(Box<Operand>),
     /// if_not_exists(path, operand), UpdateExpression only.
     IfNotExists(Path, Box<Operand>),
     /// list_append(operand, operand), UpdateExpression only.
@@ -27,10 +27,20 @@ pub(crate) enum Operand {
 }
 
 impl Operand {
+    /// The type known before evaluation: a literal's, or N for size(); None for a path.
+    pub(crate) fn static_type(&self) -> Option<&'static str> {
+        match self {
+            Operand::Value(v) => Some(v.type_name()),
+            Operand::Size(_) => Some("N"),
+            _ => None,
+        }
+    }
+
     /// Top-level attribute names this operand reads.
     pub(crate) fn names(&self, out: &mut Vec<String>) {
         match self {
-            Operand::Path(p) | Operand::Size(p) => push_name(out, p.top()),
+            Operand::Path(p) => push_name(out, p.top()),
+            Operand::Size(o) => o.names(out),
             Operand::Value(_) => {}
             Operand::IfNotExists(p, o) => {
                 push_name(out, p.top());
@@ -100,9 +110,11 @@ pub(crate) enum Kind {
     Arith,
     /// Everything else: operand types, BETWEEN bounds, IN size...
     Misc,
+    /// The per-condition error chosen at the end of a condition (see `end_leaf`).
+    Leaf,
 }
 
-const KINDS: usize = 13;
+const KINDS: usize = 14;
 
 fn slot(kind: Kind) -> usize {
     kind as usize
@@ -118,6 +130,7 @@ fn order(mode: Mode) -> &'static [Option<Kind>] {
             Some(Function),
             Some(Misused),
             Some(Reserved),
+            Some(Leaf),
             Some(Undefined),
             Some(Arity),
             Some(Distinct),
@@ -445,18 +458,14 @@ impl<'a> Parser<'a> {
                 if !self.check_arity(name, &args, 1) {
                     return invalid;
                 }
-                match args.swap_remove(0) {
-                    Operand::Path(p) => Operand::Size(p),
-                    Operand::Value(v) => match crate::condition::size_of(&v) {
-                        // The size of a literal is known now.
-                        Some(n) => Operand::Value(Value::N(n)),
-                        None => {
-                            self.wrong_operand(name, &Operand::Value(v));
-                            invalid
-                        }
-                    },
-                    _ => invalid,
+                let arg = args.swap_remove(0);
+                // A literal must have a size; size() of size() is a number, which has none.
+                if let Some(t) = arg.static_type() {
+                    if matches!(t, "N" | "BOOL" | "NULL") {
+                        self.defer(Kind::Misc, format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {t}"));
+                    }
                 }
+                Operand::Size(Box::new(arg))
             }
             ("if_not_exists", true) => {
                 if !self.check_arity(name, &args, 2) {
@@ -517,18 +526,19 @@ impl<'a> Parser<'a> {
         false
     }
 
-    /// Records AWS's error for an operand of the wrong kind given to a function.
-    pub fn wrong_operand(&mut self, name: &str, op: &Operand) {
-        let msg = match op {
-            Operand::Value(v) => format!(
-                "Incorrect operand type for operator or function; operator or function: {name}, operand type: {}",
-                v.type_name()
-            ),
-            _ => format!(
-                "Operator or function requires a document path; operator or function: {name}"
-            ),
-        };
-        self.defer(Kind::Misc, msg);
+    /// Ends one comparison or function condition. Conditions report the first of their
+    /// per-condition errors (undefined substitution, operand count, distinct operands,
+    /// operand types) found by the end of the first condition that has any, as AWS does.
+    pub fn end_leaf(&mut self) {
+        if self.deferred[slot(Kind::Leaf)].is_some() {
+            return;
+        }
+        let first = [Kind::Undefined, Kind::Arity, Kind::Distinct, Kind::Misc]
+            .into_iter()
+            .find_map(|k| self.deferred[slot(k)].clone());
+        if let Some(msg) = first {
+            self.defer(Kind::Leaf, msg);
+        }
     }
 
     /// Records AWS's error for the same path on both sides of a two-operand operator.

@@ -82,10 +82,7 @@ impl Substitutions {
                 m.iter()
                     .map(|(k, v)| {
                         value_from_json(v).map(|v| (k.clone(), v)).map_err(|e| {
-                            // Shape errors are wrapped; number errors are reported bare.
-                            let shape = e.message.starts_with("One or more parameter values")
-                                || e.message.starts_with("Supplied AttributeValue");
-                            if e.code == "ValidationException" && shape {
+                            if e.code == "ValidationException" {
                                 Error::new(format!(
                                     "ExpressionAttributeValues contains invalid value: {} for key {k}",
                                     e.message

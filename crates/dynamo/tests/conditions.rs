@@ -316,7 +316,7 @@ fn errors() {
         ("undefined name", "#n = :a", Json::Null, format!("{CE}An expression attribute name used in the document path is not defined; attribute name: #n")),
         ("undefined value", "age = :nope", Json::Null, format!("{CE}An expression attribute value used in expression is not defined; attribute value: :nope")),
         ("undefined name outranks undefined value", "#n = :nope", Json::Null, format!("{CE}An expression attribute name used in the document path is not defined; attribute name: #n")),
-        ("function needs a path", "attribute_exists(:a)", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: attribute_exists, operand type: S")),
+        ("function needs a path", "attribute_exists(:a)", Json::Null, format!("{CE}Operator or function requires a document path; operator or function: attribute_exists")),
         ("wrong arity", "begins_with(who)", Json::Null, format!("{CE}Incorrect number of operands for operator or function; operator or function: begins_with, number of operands: 1")),
         ("begins_with number operand", "begins_with(who, :30)", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")),
         ("attribute_type bad type", "attribute_type(age, :tX)", Json::Null, format!("{CE}Invalid attribute type name found; type: X, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}")),
@@ -338,7 +338,7 @@ fn errors() {
         ("redundant parentheses outrank unknown function", "((age = :30)) AND foo(age)", Json::Null, format!("{CE}The expression has redundant parentheses;")),
         ("misuse outranks reserved word", "status = :a AND size(age)", Json::Null, format!("{CE}The function is not allowed to be used this way in an expression; function: size")),
         ("undefined value and name: first one wins", ":nope = #n", Json::Null, format!("{CE}An expression attribute value used in expression is not defined; attribute value: :nope")),
-        ("undefined outranks arity", "begins_with(age) AND #n = :a", Json::Null, format!("{CE}An expression attribute name used in the document path is not defined; attribute name: #n")),
+        ("the first condition with an error decides", "begins_with(age) AND #n = :a", Json::Null, format!("{CE}Incorrect number of operands for operator or function; operator or function: begins_with, number of operands: 1")),
         ("redundant parentheses around an operand", "age = ((:30))", Json::Null, format!("{CE}The expression has redundant parentheses;")),
         ("unclosed operand parenthesis", "(age = :30", Json::Null, format!("{CE}Syntax error; token: \"<EOF>\", near: \":30\"")),
         ("redundant parentheses", "((age = :30))", Json::Null, format!("{CE}The expression has redundant parentheses;")),
@@ -386,4 +386,91 @@ fn filter_expression_messages_name_the_filter() {
         e.message,
         "Invalid FilterExpression: Syntax error; token: \"<EOF>\", near: \"=\""
     );
+}
+
+/// The error text for `expr` as a FilterExpression with the given substitutions.
+fn filter_error(expr: &str, names: Json, values: Json) -> String {
+    let names = (!names.is_null()).then_some(&names);
+    let values = (!values.is_null()).then_some(&values);
+    let mut s = rolegate_dynamo::Substitutions::from_json(names, values).unwrap();
+    Condition::parse_as(expr, &mut s, "FilterExpression")
+        .map(|_| ())
+        .unwrap_err()
+        .message
+}
+
+const FE: &str = "Invalid FilterExpression: ";
+
+#[test]
+fn syntax_errors_of_all_shapes() {
+    let cases = [
+        "things are not gonna be ok",
+        "a > 4",
+        "attribute_exists(Pictures-RearView)",
+        "attribute_exists(\"Pictures.RearView\")",
+        "attribute_exists(Pictures..RearView)",
+        "attribute_exists(Pi#ctures.RearView)",
+        "attribute_exists(asdf[a])",
+        "a in b, c",
+        "a > between",
+        "a in b",
+        "a in (b,c,)",
+        "(a)between(b.(c.d))and(c)",
+        "(a)between(b.c.d)and((c)",
+        "#$.b > a",
+        "a > :things.stuff",
+        "b[:a] > a",
+        "b[#_] > a",
+        "ü > a",
+        "(a)between(b.c[4.5].#d)and(:a)",
+        "size(a).b > a",
+        "(size(a)).b > a",
+        "size(a)[0] > a",
+        "(size(a))[0] > a",
+    ];
+    for expr in cases {
+        let e = filter_error(expr, Json::Null, Json::Null);
+        assert!(e.starts_with(&format!("{FE}Syntax error; ")), "{expr}: {e}");
+    }
+}
+
+#[test]
+fn aws_error_precedence() {
+    let n = || json!({"#a": "a"});
+    let cases: Vec<(&str, &str, Json, Json, String)> = vec![
+        ("redundant operand parentheses", "a=a and a > ((views))", Json::Null, Json::Null, format!("{FE}The expression has redundant parentheses;")),
+        ("redundant parentheses in arguments", "a > whatever((:things), ((a)))", Json::Null, Json::Null, format!("{FE}The expression has redundant parentheses;")),
+        ("redundant nested group", "a=a AND ((a=a AND (a=a AND a=a)))", Json::Null, Json::Null, format!("{FE}The expression has redundant parentheses;")),
+        ("unknown function", "a=a and whatever((:things)) > a", Json::Null, Json::Null, format!("{FE}Invalid function name; function: whatever")),
+        ("function names are case-sensitive", "attRIbute_exIsts((views), #a)", Json::Null, Json::Null, format!("{FE}Invalid function name; function: attRIbute_exIsts")),
+        ("misuse outranks reserved and undefined", "a=a and attribute_exists((views), (#a)) > b", Json::Null, Json::Null, format!("{FE}The function is not allowed to be used this way in an expression; function: attribute_exists")),
+        ("function inside size", "size(contains(a, b)) > a", Json::Null, Json::Null, format!("{FE}The function is not allowed to be used this way in an expression; function: contains")),
+        ("function as a BETWEEN bound", "a between b and attribute_exists(things)", Json::Null, Json::Null, format!("{FE}The function is not allowed to be used this way in an expression; function: attribute_exists")),
+        ("function in an IN list", "a in (b, attribute_exists(things))", Json::Null, Json::Null, format!("{FE}The function is not allowed to be used this way in an expression; function: attribute_exists")),
+        ("reserved outranks undefined and arity", "attribute_exists(views, #a)", Json::Null, Json::Null, format!("{FE}Attribute name is a reserved keyword; reserved keyword: views")),
+        ("reserved in any case", ":a < abOrT", Json::Null, Json::Null, format!("{FE}Attribute name is a reserved keyword; reserved keyword: abOrT")),
+        ("undefined name in a BETWEEN", "(a)between(b.c[45].#d)and(:a)", Json::Null, Json::Null, format!("{FE}An expression attribute name used in the document path is not defined; attribute name: #d")),
+        ("undefined outranks arity", "begins_with(Pictures.#RearView)", Json::Null, Json::Null, format!("{FE}An expression attribute name used in the document path is not defined; attribute name: #RearView")),
+        ("undefined value first", "begins_with(:hello, #a, #b)", Json::Null, Json::Null, format!("{FE}An expression attribute value used in expression is not defined; attribute value: :hello")),
+        ("arity of size", "size(things, a) > b", Json::Null, Json::Null, format!("{FE}Incorrect number of operands for operator or function; operator or function: size, number of operands: 2")),
+        ("arity of begins_with", "begins_with(things, size(a), b)", Json::Null, Json::Null, format!("{FE}Incorrect number of operands for operator or function; operator or function: begins_with, number of operands: 3")),
+        ("size is a number for attribute_type", "attribute_type(a, size(a)) and a=a and a=:a", Json::Null, Json::Null, format!("{FE}Incorrect operand type for operator or function; operator or function: attribute_type, operand type: N")),
+        ("size is a number for begins_with", "begins_with(a, size(a)) and a=:a", Json::Null, Json::Null, format!("{FE}Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")),
+        ("begins_with literal first", "begins_with(:a, a)", Json::Null, json!({":a": {"BOOL": true}}), format!("{FE}Incorrect operand type for operator or function; operator or function: begins_with, operand type: BOOL")),
+        ("size of size", "size(size(a)) > :a", Json::Null, json!({":a": {"N": "1"}}), format!("{FE}Incorrect operand type for operator or function; operator or function: size, operand type: N")),
+        ("size of a number literal", "attribute_not_exists(size(:a))", Json::Null, json!({":a": {"N": "1"}}), format!("{FE}Incorrect operand type for operator or function; operator or function: size, operand type: N")),
+        ("size of NULL", "size(:a) > a", Json::Null, json!({":a": {"NULL": true}}), format!("{FE}Incorrect operand type for operator or function; operator or function: size, operand type: NULL")),
+        ("size is not a path", "attribute_not_exists(size(:a))", Json::Null, json!({":a": {"S": "1"}}), format!("{FE}Operator or function requires a document path; operator or function: attribute_not_exists")),
+        ("value is not a path", "attribute_exists(:a) and a=a", Json::Null, json!({":a": {"S": "1"}}), format!("{FE}Operator or function requires a document path; operator or function: attribute_exists")),
+        ("attribute_type name", "attribute_type(a, :a)", Json::Null, json!({":a": {"S": "1"}}), format!("{FE}Invalid attribute type name found; type: 1, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}")),
+        ("distinct in the first condition wins", "a = a AND #a = b AND :views > a", n(), Json::Null, format!("{FE}The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [a]")),
+        ("distinct through a name", "#a <> a", n(), Json::Null, format!("{FE}The first operand must be distinct from the remaining operands for this operator or function; operator: <>, first operand: [a]")),
+        ("distinct in groups", "((a=a) OR (a=a))", n(), Json::Null, format!("{FE}The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [a]")),
+        ("distinct nested path", "contains(ab.bc[1].a, ab.bc[1].#a)", n(), Json::Null, format!("{FE}The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [ab, bc, [1], a]")),
+        ("distinct in attribute_type", "attribute_type(ab.bc[1].#a, ab.bc[1].a)", n(), Json::Null, format!("{FE}The first operand must be distinct from the remaining operands for this operator or function; operator: attribute_type, first operand: [ab, bc, [1], a]")),
+        ("distinct in begins_with", "begins_with(ab.bc[1].a, ab.bc[1].#a)", n(), Json::Null, format!("{FE}The first operand must be distinct from the remaining operands for this operator or function; operator: begins_with, first operand: [ab, bc, [1], a]")),
+    ];
+    for (rule, expr, names, values, want) in cases {
+        assert_eq!(filter_error(expr, names, values), want, "{rule}: {expr}");
+    }
 }

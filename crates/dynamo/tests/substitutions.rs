@@ -24,7 +24,8 @@ fn validation() {
         ("empty set value", Json::Null, json!({":v": {"SS": []}}), "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :v"),
         ("empty value", Json::Null, json!({":v": {}}), "ExpressionAttributeValues contains invalid value: Supplied AttributeValue is empty, must contain exactly one of the supported datatypes for key :v"),
         ("two types", Json::Null, json!({":v": {"S": "a", "BOOL": true}}), "ExpressionAttributeValues contains invalid value: Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes for key :v"),
-        ("bad number", Json::Null, json!({":v": {"N": "x"}}), "The parameter cannot be converted to a numeric value: x"),
+        ("bad number", Json::Null, json!({":v": {"N": "x"}}), "ExpressionAttributeValues contains invalid value: The parameter cannot be converted to a numeric value: x for key :v"),
+        ("duplicate numbers", Json::Null, json!({":v": {"NS": ["1", "1"]}}), "ExpressionAttributeValues contains invalid value: Input collection contains duplicates for key :v"),
     ];
     for (rule, names, values, want) in cases {
         assert_eq!(
