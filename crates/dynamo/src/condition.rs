@@ -154,8 +154,10 @@ fn parse_and(p: &mut Parser) -> Result<Cond, Error> {
 }
 
 fn parse_not(p: &mut Parser) -> Result<Cond, Error> {
+    // NOT applies to one comparison, function or parenthesized group: `NOT NOT x` is a
+    // syntax error in DynamoDB's grammar.
     if p.eat_keyword("NOT") {
-        return Ok(Cond::Not(Box::new(parse_not(p)?)));
+        return Ok(Cond::Not(Box::new(parse_primary(p)?)));
     }
     parse_primary(p)
 }

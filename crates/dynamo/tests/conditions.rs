@@ -236,7 +236,7 @@ fn logic_and_precedence() {
             false,
         ),
         ("not of parentheses", "NOT (age = :30 OR age = :29)", false),
-        ("double not", "NOT NOT age = :30", true),
+        ("not of not needs parentheses", "NOT (NOT age = :30)", true),
         (
             "keywords any case",
             "age = :30 and not who = :al Or age = :29",
@@ -330,6 +330,7 @@ fn errors() {
         ("same path twice", "age = age", Json::Null, format!("{CE}The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [age]")),
         ("same path twice in a function", "contains(doc.s, doc.s)", Json::Null, format!("{CE}The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [doc, s]")),
         ("size of a number literal", "size(:30) = :one", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: size, operand type: N")),
+        ("double not", "NOT NOT age = :30", Json::Null, format!("{CE}Syntax error; token: \"NOT\", near: \"NOT NOT age\"")),
         ("keyword as a name", "age = and", Json::Null, format!("{CE}Syntax error; token: \"and\", near: \"= and\"")),
         ("keyword as a path step", "doc.in = :a", Json::Null, format!("{CE}Syntax error; token: \"in\", near: \".in =\"")),
         ("name starting with a digit", "1a = :a", Json::Null, format!("{CE}Syntax error; token: \"1a\", near: \"1a =\"")),
