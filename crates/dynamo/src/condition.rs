@@ -170,9 +170,11 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, Error> {
     // then the operand, and report the syntax error of whichever read further.
     let mark = p.mark();
     let group = (|| {
+        p.enter()?;
         p.advance();
         let inner = parse_or(p)?;
         p.expect_punct(")")?;
+        p.leave();
         Ok(Cond::Paren(Box::new(inner)))
     })();
     let group_err = match group {

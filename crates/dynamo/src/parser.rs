@@ -72,6 +72,13 @@ const FUNCTIONS: [&str; 8] = [
     "list_append",
 ];
 
+/// DynamoDB's limit on an expression's length, in UTF-8 bytes.
+const MAX_EXPRESSION_BYTES: usize = 4096;
+
+/// Deepest parenthesis nesting parsed. Far beyond any real expression, it keeps the
+/// recursive parser's stack use bounded whatever the input.
+const MAX_DEPTH: usize = 128;
+
 /// Which expression language is parsed: decides the grammar's own keywords (never attribute
 /// names) and the order of errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +164,7 @@ fn order(mode: Mode) -> &'static [Option<Kind>] {
 /// opens either a group or a parenthesized operand).
 pub(crate) struct Mark {
     pos: usize,
+    depth: usize,
     deferred: [Option<String>; KINDS],
 }
 
@@ -171,6 +179,8 @@ pub(crate) struct Parser<'a> {
     deferred: [Option<String>; KINDS],
     /// Token index of the last syntax error made (to keep the one that read furthest).
     failed_at: Cell<usize>,
+    /// Current parenthesis nesting.
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -191,9 +201,16 @@ impl<'a> Parser<'a> {
             subs,
             deferred: Default::default(),
             failed_at: Cell::new(0),
+            depth: 0,
         };
         if p.toks.is_empty() {
             return Err(p.error("The expression can not be empty;"));
+        }
+        if text.len() > MAX_EXPRESSION_BYTES {
+            return Err(p.error(&format!(
+                "Expression size has exceeded the maximum allowed size; expression size: {}",
+                text.len()
+            )));
         }
         Ok(p)
     }
@@ -230,15 +247,31 @@ impl<'a> Parser<'a> {
         self.failed_at.get()
     }
 
+    /// Enters a parenthesis level; past MAX_DEPTH the input is refused as a syntax error at
+    /// that parenthesis.
+    pub fn enter(&mut self) -> Result<(), Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.syntax_error());
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
     pub fn mark(&self) -> Mark {
         Mark {
             pos: self.pos,
+            depth: self.depth,
             deferred: self.deferred.clone(),
         }
     }
 
     pub fn rewind(&mut self, mark: Mark) {
         self.pos = mark.pos;
+        self.depth = mark.depth;
         self.deferred = mark.deferred;
     }
 
@@ -408,6 +441,7 @@ impl<'a> Parser<'a> {
     /// Parses `name(arg, ...)`; unknown names are recorded.
     pub fn call(&mut self) -> Result<(String, Vec<Operand>), Error> {
         let name = self.at_call().ok_or_else(|| self.syntax_error())?;
+        self.enter()?;
         self.pos += 2;
         if !FUNCTIONS.contains(&name.as_str()) {
             self.defer(
@@ -420,6 +454,7 @@ impl<'a> Parser<'a> {
             args.push(self.operand()?);
         }
         self.expect_punct(")")?;
+        self.leave();
         Ok((name, args))
     }
 
@@ -427,6 +462,7 @@ impl<'a> Parser<'a> {
     /// if_not_exists and list_append). Conditions allow an operand in parentheses.
     pub fn operand(&mut self) -> Result<Operand, Error> {
         if self.mode == Mode::Condition && self.at_punct("(") {
+            self.enter()?;
             self.pos += 1;
             if self.at_punct("(") {
                 self.defer(
@@ -436,6 +472,7 @@ impl<'a> Parser<'a> {
             }
             let inner = self.operand()?;
             self.expect_punct(")")?;
+            self.leave();
             return Ok(inner);
         }
         if self.at_call().is_some() {

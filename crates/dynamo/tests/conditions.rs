@@ -475,3 +475,36 @@ fn aws_error_precedence() {
         assert_eq!(filter_error(expr, names, values), want, "{rule}: {expr}");
     }
 }
+
+#[test]
+fn size_and_nesting_limits() {
+    let long = format!("age = :30 OR {}", vec!["age = :30"; 500].join(" OR "));
+    assert!(long.len() > 4096);
+    assert_eq!(
+        eval(&long, Json::Null),
+        Err(format!(
+            "{CE}Expression size has exceeded the maximum allowed size; expression size: {}",
+            long.len()
+        )),
+        "longer than 4 KB"
+    );
+    let fits = vec!["age = :30"; 300].join(" OR ");
+    assert!(fits.len() <= 4096);
+    assert_eq!(eval(&fits, Json::Null), Ok(true), "4 KB is fine");
+    // Deep nesting is refused without exhausting the stack, whatever the shape.
+    for expr in [
+        "(".repeat(4000),
+        format!("{}age = :30{}", "(".repeat(2000), ")".repeat(2000)),
+        format!("size({}age{}) = :30", "(".repeat(2000), ")".repeat(2000)),
+        format!("{}age{} = :30", "(".repeat(2000), ")".repeat(2000)),
+    ] {
+        let e = eval(&expr, Json::Null).unwrap_err();
+        assert!(e.starts_with(&format!("{CE}Syntax error;")), "{e}");
+    }
+    // Ordinary nesting still works.
+    let nested = format!("{}age = :30{}", "(".repeat(20), ")".repeat(20));
+    assert_eq!(
+        eval(&nested, Json::Null),
+        Err(format!("{CE}The expression has redundant parentheses;"))
+    );
+}
