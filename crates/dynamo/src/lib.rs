@@ -23,7 +23,7 @@ pub use path::{Path, PathElement};
 pub use projection::Projection;
 pub use subs::Substitutions;
 pub use update::Update;
-pub use value::{item_size, key_bytes, key_cmp, value_size, Item, Value};
+pub use value::{item_size, key_bytes, key_cmp, nesting_depth, value_size, Item, Value};
 pub use wire::{item_from_json, item_to_json, value_from_json, value_to_json};
 
 /// A request DynamoDB refuses (HTTP 400). `code` is the AWS error code: "ValidationException"

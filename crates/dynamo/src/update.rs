@@ -7,7 +7,8 @@ use std::cmp::Ordering;
 
 use crate::parser::{push_name, Kind, Mode, Operand, Parser};
 use crate::path::{overlap_error, Path, PathElement};
-use crate::{Error, Item, Substitutions, Value};
+use crate::wire::TOO_DEEP;
+use crate::{nesting_depth, Error, Item, Substitutions, Value};
 
 #[derive(Debug, Clone)]
 enum Action {
@@ -29,6 +30,9 @@ impl Action {
 pub struct Update {
     actions: Vec<Action>,
 }
+
+/// Most lists and maps DynamoDB lets nest in one attribute (see wire.rs).
+const MAX_NESTING: usize = 31;
 
 const MISSING: &str =
     "The provided expression refers to an attribute that does not exist in the item";
@@ -167,7 +171,16 @@ impl Update {
                 _ => {}
             }
         }
-        Ok((new, self.target_names()))
+        let targets = self.target_names();
+        // An update may nest values deeper than a request could; DynamoDB refuses the result.
+        let too_deep = targets
+            .iter()
+            .filter_map(|t| new.get(t))
+            .any(|v| nesting_depth(v) > MAX_NESTING);
+        if too_deep {
+            return Err(Error::new(TOO_DEEP));
+        }
+        Ok((new, targets))
     }
 
     /// Top-level names of the attributes the actions write (SET/REMOVE/ADD/DELETE targets):

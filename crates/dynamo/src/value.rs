@@ -72,6 +72,15 @@ impl PartialEq for Value {
 
 impl Eq for Value {}
 
+/// How many lists and maps nest inside each other in `v` (0 for a scalar or a set).
+pub fn nesting_depth(v: &Value) -> usize {
+    match v {
+        Value::L(l) => 1 + l.iter().map(nesting_depth).max().unwrap_or(0),
+        Value::M(m) => 1 + m.values().map(nesting_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// Bytes a number occupies: one per two significant digits, plus one.
 fn number_size(n: &Number) -> usize {
     n.significant_digits().div_ceil(2) + 1

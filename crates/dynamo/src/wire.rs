@@ -68,8 +68,11 @@ fn has_duplicate<T: PartialEq>(v: &[T]) -> bool {
     v.iter().enumerate().any(|(i, x)| v[..i].contains(x))
 }
 
-/// Deepest nesting of lists and maps DynamoDB stores.
-const MAX_DEPTH: usize = 32;
+/// Deepest nesting DynamoDB stores: counting the attribute as level 1, nothing below level
+/// 32 (so at most 31 lists or maps around a value).
+const MAX_DEPTH: usize = 31;
+
+pub(crate) const TOO_DEEP: &str = "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit";
 
 /// Decodes and validates one attribute value from its wire form.
 pub fn value_from_json(v: &Json) -> Result<Value, Error> {
@@ -81,10 +84,9 @@ fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
         return Err(wrong_json(v, "AttributeValue"));
     };
     if depth > MAX_DEPTH {
-        return Err(Error::new("Nesting Levels have exceeded supported limits"));
-    }
-    // AWS checks numbers before the value's shape: `{"S": "a", "N": "b"}` is refused for its
-    // number, and a number set's duplicates are found numerically here.
+        return Err(Error::new(TOO_DEEP));
+    } // AWS checks numbers before the value's shape: `{"S": "a", "N": "b"}` is refused for its
+      // number, and a number set's duplicates are found numerically here.
     if let Some(Json::String(n)) = obj.get("N") {
         number(n)?;
     }

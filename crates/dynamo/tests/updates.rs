@@ -372,6 +372,24 @@ fn apply_errors() {
 }
 
 #[test]
+fn updates_cannot_nest_too_deep() {
+    let mut deep = json!({"S": "leaf"});
+    for _ in 0..30 {
+        deep = json!({"M": {"n": deep}});
+    }
+    let mut s = subs(Json::Null, json!({":deep": deep}));
+    let u = Update::parse("SET a = :deep, doc.child.x = :deep", &mut s).unwrap();
+    assert_eq!(
+        u.apply(&fixture()).unwrap_err().message,
+        "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit",
+        "doc.child.x puts 30 more levels under two"
+    );
+    let mut s = subs(Json::Null, json!({":deep": deep}));
+    let u = Update::parse("SET a = :deep", &mut s).unwrap();
+    assert!(u.apply(&fixture()).is_ok(), "30 maps at the top are within the limit");
+}
+
+#[test]
 fn apply_leaves_the_original_untouched() {
     let mut s = subs(Json::Null, values());
     let u = Update::parse("REMOVE s SET n = n + :one", &mut s).unwrap();

@@ -135,16 +135,30 @@ fn wrong_json_types_are_serialization_errors() {
 
 #[test]
 fn nesting_limit() {
-    let mut v = json!({"S": "x"});
-    for _ in 0..32 {
-        v = json!({"L": [v]});
-    }
-    assert!(value_from_json(&v).is_ok(), "32 levels are allowed");
-    let v = json!({"L": [v]});
+    // Counting the attribute as level 1, a value may sit at level 32 but not 33.
+    let wrap = |levels: usize| {
+        let mut v = json!({"S": "leaf"});
+        for i in 0..levels {
+            v = if i % 2 == 0 {
+                json!({"M": {"n": v}})
+            } else {
+                json!({"L": [v]})
+            };
+        }
+        v
+    };
+    assert!(
+        value_from_json(&wrap(31)).is_ok(),
+        "31 lists and maps around a value"
+    );
     assert_eq!(
-        value_from_json(&v).unwrap_err().message,
-        "Nesting Levels have exceeded supported limits",
-        "33 levels are not"
+        value_from_json(&wrap(32)).unwrap_err().message,
+        "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit",
+        "32 are too many"
+    );
+    assert_eq!(
+        rolegate_dynamo::nesting_depth(&value_from_json(&wrap(31)).unwrap()),
+        31
     );
 }
 
