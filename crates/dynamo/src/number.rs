@@ -153,6 +153,27 @@ impl Number {
         &self.digits
     }
 
+    /// Bytes DynamoDB counts for this number in an item's size, as measured against AWS:
+    /// 1, plus one per two significant digits on each side of the decimal point (each side
+    /// rounded up), plus 1 when negative. Zero is 1 byte.
+    pub fn stored_size(&self) -> usize {
+        if self.is_zero() {
+            return 1;
+        }
+        let n = self.digits.len() as i64;
+        // Digits before the decimal point, among the significant ones.
+        let point = n + self.exponent;
+        let (int_digits, frac_digits) = if self.exponent >= 0 {
+            (n, 0)
+        } else if point <= 0 {
+            (0, n)
+        } else {
+            (point, n - point)
+        };
+        let half = |d: i64| usize::try_from((d + 1) / 2).unwrap_or(0);
+        1 + half(int_digits) + half(frac_digits) + usize::from(self.negative)
+    }
+
     pub fn checked_add(&self, other: &Number) -> Result<Number, Error> {
         self.add_signed(other, other.negative)
     }

@@ -81,13 +81,12 @@ pub fn nesting_depth(v: &Value) -> usize {
     }
 }
 
-/// Bytes a number occupies: one per two significant digits, plus one.
 fn number_size(n: &Number) -> usize {
-    n.significant_digits().div_ceil(2) + 1
+    n.stored_size()
 }
 
 /// The size DynamoDB charges for a value (without its attribute name): strings and binaries
-/// by length, numbers by significant digits, BOOL/NULL one byte, sets the sum of their
+/// by length, numbers by significant digits (see `Number::stored_size`), BOOL/NULL one byte, sets the sum of their
 /// elements, lists and maps three bytes plus one per element plus their contents.
 pub fn value_size(v: &Value) -> usize {
     match v {

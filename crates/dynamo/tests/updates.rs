@@ -386,7 +386,10 @@ fn updates_cannot_nest_too_deep() {
     );
     let mut s = subs(Json::Null, json!({":deep": deep}));
     let u = Update::parse("SET a = :deep", &mut s).unwrap();
-    assert!(u.apply(&fixture()).is_ok(), "30 maps at the top are within the limit");
+    assert!(
+        u.apply(&fixture()).is_ok(),
+        "30 maps at the top are within the limit"
+    );
 }
 
 #[test]

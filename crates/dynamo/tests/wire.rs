@@ -163,6 +163,39 @@ fn nesting_limit() {
 }
 
 #[test]
+fn number_sizes_as_measured_against_aws() {
+    // Each figure is the byte cost DynamoDB charged for the literal in an item.
+    let cases = [
+        ("zero", "0", 1),
+        ("one digit", "1", 2),
+        ("two digits cost what one does", "12", 2),
+        ("three digits", "123", 3),
+        ("odd counts round up", "1234", 3),
+        ("38 digits", "12345678901234567890123456789012345678", 20),
+        ("leading zeros trimmed", "0042", 2),
+        ("trailing zeros trimmed", "100", 2),
+        ("interior zero counts", "1010", 3),
+        ("fraction leading zeros trimmed", "0.0000001", 2),
+        ("exponent not counted", "1E125", 2),
+        ("negative exponent not counted", "1E-100", 2),
+        ("digits either side of the point cost a byte more", "1.5", 3),
+        ("same digits without the point", "15", 2),
+        ("fraction trailing zeros trimmed", "1.200", 3),
+        ("one and three", "1.234", 4),
+        ("one and five", "3.14159", 5),
+        ("six integer digits", "123456", 4),
+        ("integer zeros count before a fraction", "100.5", 4),
+        ("pure fraction", "0.15", 2),
+        ("sign costs a byte", "-42", 3),
+        ("negative zero is zero", "-0", 1),
+    ];
+    for (rule, literal, want) in cases {
+        let v = value_from_json(&json!({"N": literal})).unwrap();
+        assert_eq!(rolegate_dynamo::value_size(&v), want, "{rule}: {literal}");
+    }
+}
+
+#[test]
 fn set_equality_ignores_order() {
     let a = value_from_json(&json!({"SS": ["a", "b"]})).unwrap();
     let b = value_from_json(&json!({"SS": ["b", "a"]})).unwrap();
@@ -205,6 +238,11 @@ fn item_sizes() {
         ),
         ("string set", json!({"s": {"SS": ["a", "bc"]}}), 1 + 3),
         ("number set", json!({"s": {"NS": ["1", "123"]}}), 1 + 2 + 3),
+        (
+            "negative number set member",
+            json!({"s": {"NS": ["-1"]}}),
+            1 + 3,
+        ),
     ];
     for (rule, j, want) in cases {
         assert_eq!(item_size(&common::item(j)), want, "{rule}");
