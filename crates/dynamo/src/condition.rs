@@ -358,10 +358,11 @@ fn function_condition(p: &mut Parser, name: &str, mut args: Vec<Operand>) -> Con
     }
 }
 
-/// size(): characters of a string, bytes of a binary, elements of a set, list or map.
+/// size(): UTF-16 code units of a string (what DynamoDB counts: "é𝄞" is 3), bytes of a
+/// binary, elements of a set, list or map.
 pub(crate) fn size_of(v: &Value) -> Option<Number> {
     let n = match v {
-        Value::S(s) => s.chars().count(),
+        Value::S(s) => s.encode_utf16().count(),
         Value::B(b) => b.len(),
         Value::Ss(s) => s.len(),
         Value::Ns(s) => s.len(),

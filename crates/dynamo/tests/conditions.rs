@@ -39,6 +39,7 @@ fn values() -> Json {
         ":tL": {"S": "L"}, ":tNULL": {"S": "NULL"}, ":tBOOL": {"S": "BOOL"}, ":tX": {"S": "X"},
         ":a": {"S": "a"}, ":y": {"S": "y"}, ":str": {"S": "str"}, ":blank": {"S": ""},
         ":lst": {"L": [{"S": "a"}, {"N": "1"}, {"M": {"x": {"S": "y"}}}]},
+        ":uni": {"S": "é𝄞"}, ":three": {"N": "3"},
         ":doc": {"M": {"x": {"S": "y"}}}, ":tagset": {"SS": ["blue", "red"]}
     })
 }
@@ -195,6 +196,7 @@ fn functions() {
         ("size absent", "size(absent) >= :one", false),
         ("size in IN", "size(tags) IN (:one, :two)", true),
         ("size of a string literal", "size(:al) = :two", true),
+        ("size counts UTF-16 code units", "size(:uni) = :three", true),
         ("size of a list literal", "size(:lst) = size(lst)", true),
         (
             "function argument in parentheses",
