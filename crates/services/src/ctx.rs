@@ -14,6 +14,8 @@ pub struct State {
     pub tokens: TokenSealer,
     /// Development mode: 12-digit access keys are account roots, created on first use.
     pub dev_mode: bool,
+    /// DynamoDB items (table definitions are in the catalog).
+    pub dynamodb: Arc<rolegate_core::dynamodb_items::ItemStore>,
 }
 
 pub struct Ctx<'a> {

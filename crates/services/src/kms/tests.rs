@@ -1383,6 +1383,7 @@ fn key_material_survives_reopening_the_store() {
         catalog,
         tokens: rolegate_core::session::TokenSealer::new(&master),
         dev_mode: true,
+        dynamodb: Harness::new().state.dynamodb,
     };
     let mut h = Harness::new();
     let catalog = open();
