@@ -24,7 +24,10 @@ pub use projection::Projection;
 pub use subs::Substitutions;
 pub use update::Update;
 pub use value::{item_size, key_bytes, key_cmp, nesting_depth, value_size, Item, Value};
-pub use wire::{item_from_json, item_to_json, value_from_json, value_to_json};
+pub use wire::{
+    item_from_json, item_from_json_in, item_to_json, value_from_json, value_from_json_in,
+    value_to_json, Layer,
+};
 
 /// A request DynamoDB refuses (HTTP 400). `code` is the AWS error code: "ValidationException"
 /// for everything except a wire value of the wrong JSON type (`{"S": 1}`), which AWS reports

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
-use crate::{value_from_json, Error, Value};
+use crate::{value_from_json_in, Error, Layer, Value};
 
 #[derive(Debug, Clone, Default)]
 pub struct Substitutions {
@@ -55,9 +55,19 @@ impl Substitutions {
         })
     }
 
-    /// Builds from the request's raw JSON members, decoding each value and wrapping a bad one
-    /// in AWS's "ExpressionAttributeValues contains invalid value: ... for key :v".
+    /// Builds from the request's raw JSON members, decoding each value in the current
+    /// validation layer (a bad value is reported as for any other value).
     pub fn from_json(names: Option<&Json>, values: Option<&Json>) -> Result<Substitutions, Error> {
+        Substitutions::from_json_in(names, values, Layer::Current)
+    }
+
+    /// As `from_json`, in the given validation layer: the older layer wraps a bad value in
+    /// "ExpressionAttributeValues contains invalid value: ... for key :v".
+    pub fn from_json_in(
+        names: Option<&Json>,
+        values: Option<&Json>,
+        layer: Layer,
+    ) -> Result<Substitutions, Error> {
         let names = match names.filter(|n| !n.is_null()) {
             None => None,
             Some(Json::Object(m)) => Some(
@@ -81,8 +91,8 @@ impl Substitutions {
             Some(Json::Object(m)) => Some(
                 m.iter()
                     .map(|(k, v)| {
-                        value_from_json(v).map(|v| (k.clone(), v)).map_err(|e| {
-                            if e.code == "ValidationException" {
+                        value_from_json_in(v, layer).map(|v| (k.clone(), v)).map_err(|e| {
+                            if e.code == "ValidationException" && layer == Layer::Older {
                                 Error::new(format!(
                                     "ExpressionAttributeValues contains invalid value: {} for key {k}",
                                     e.message

@@ -1,6 +1,11 @@
 //! The JSON wire form of attribute values (`{"S":"x"}`, `{"N":"1"}`, `{"M":{..}}`...) and
 //! DynamoDB's validation of it: exactly one type per value, numbers in range, sets non-empty
 //! and without duplicates, NULL true.
+//!
+//! DynamoDB validates values in one of two layers depending on the operation, and they word a
+//! bad number or a duplicate set member differently (captured against AWS in 2026):
+//! [`Layer::Current`] for PutItem, UpdateItem, DeleteItem, GetItem, BatchGetItem and Query;
+//! [`Layer::Older`] for BatchWriteItem, TransactWriteItems, TransactGetItems and Scan.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -10,6 +15,14 @@ use crate::number::NOT_A_NUMBER;
 use crate::{Error, Item, Number, Value};
 
 const INVALID: &str = "One or more parameter values were invalid: ";
+
+/// Which of DynamoDB's two value-validation layers an operation runs (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layer {
+    #[default]
+    Current,
+    Older,
+}
 const TYPE_KEYS: [&str; 10] = ["S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS"];
 
 /// The SerializationException AWS's JSON decoder gives for a member of the wrong JSON type.
@@ -28,11 +41,12 @@ fn wrong_json(found: &Json, expected: &str) -> Error {
     Error::serialization(format!("{what} cannot be converted to {expected}"))
 }
 
-fn number(s: &str) -> Result<Number, Error> {
+fn number(s: &str, layer: Layer) -> Result<Number, Error> {
     Number::parse(s).map_err(|e| {
         if e.message != NOT_A_NUMBER {
             e
-        } else if s.is_empty() {
+        } else if s.is_empty() && layer == Layer::Older {
+            // The older layer drops the colon when there is nothing to quote.
             Error::new("The parameter cannot be converted to a numeric value")
         } else {
             Error::new(format!(
@@ -57,15 +71,36 @@ fn strings(v: &Json) -> Result<Vec<&str>, Error> {
         .collect()
 }
 
-fn duplicates(items: &[&str], suffix: &str) -> Error {
-    Error::new(format!(
-        "{INVALID}Input collection [{}]{suffix} contains duplicates.",
-        items.join(", ")
-    ))
+/// The first member of `members` equal to an earlier one, by index.
+fn first_repeat<T: PartialEq>(members: &[T]) -> Option<usize> {
+    (0..members.len()).find(|&i| members[..i].contains(&members[i]))
 }
 
-fn has_duplicate<T: PartialEq>(v: &[T]) -> bool {
-    v.iter().enumerate().any(|(i, x)| v[..i].contains(x))
+/// AWS's refusal of a string or binary set with a repeated member. The older layer lists the
+/// members as sent; the current one quotes them, in byte order up to the first repeat, then
+/// the repeat, then the rest as sent (binary sets without spaces).
+fn duplicates(sent: &[&str], keys: &[Vec<u8>], repeat: usize, binary: bool, layer: Layer) -> Error {
+    let suffix = if binary { "of type BS" } else { "" };
+    let listed = match layer {
+        Layer::Older => sent.join(", "),
+        Layer::Current => {
+            let mut before: Vec<usize> = (0..repeat).collect();
+            before.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+            let shown = |i: usize| match binary {
+                true => format!("\"{}\"", STANDARD.encode(&keys[i])),
+                false => format!("\"{}\"", sent[i]),
+            };
+            before
+                .into_iter()
+                .chain(repeat..sent.len())
+                .map(shown)
+                .collect::<Vec<_>>()
+                .join(if binary { "," } else { ", " })
+        }
+    };
+    Error::new(format!(
+        "{INVALID}Input collection [{listed}]{suffix} contains duplicates."
+    ))
 }
 
 /// Deepest nesting DynamoDB stores: counting the attribute as level 1, nothing below level
@@ -74,29 +109,38 @@ const MAX_DEPTH: usize = 31;
 
 pub(crate) const TOO_DEEP: &str = "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit";
 
-/// Decodes and validates one attribute value from its wire form.
+/// Decodes and validates one attribute value from its wire form (current layer).
 pub fn value_from_json(v: &Json) -> Result<Value, Error> {
-    decode(v, 0)
+    decode(v, 0, Layer::Current)
 }
 
-fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
+/// Decodes and validates one attribute value in the given validation layer.
+pub fn value_from_json_in(v: &Json, layer: Layer) -> Result<Value, Error> {
+    decode(v, 0, layer)
+}
+
+fn decode(v: &Json, depth: usize, layer: Layer) -> Result<Value, Error> {
     let Json::Object(obj) = v else {
         return Err(wrong_json(v, "AttributeValue"));
     };
     if depth > MAX_DEPTH {
         return Err(Error::new(TOO_DEEP));
-    } // AWS checks numbers before the value's shape: `{"S": "a", "N": "b"}` is refused for its
-      // number, and a number set's duplicates are found numerically here.
+    }
+    // AWS checks numbers before the value's shape: `{"S": "a", "N": "b"}` is refused for its
+    // number, and a number set's duplicates are found numerically here.
     if let Some(Json::String(n)) = obj.get("N") {
-        number(n)?;
+        number(n, layer)?;
     }
     if let Some(Json::Array(members)) = obj.get("NS") {
         let mut seen: Vec<Number> = Vec::with_capacity(members.len());
         for m in members {
             if let Json::String(n) = m {
-                let n = number(n)?;
+                let n = number(n, layer)?;
                 if seen.contains(&n) {
-                    return Err(Error::new("Input collection contains duplicates"));
+                    return Err(Error::new(match layer {
+                        Layer::Current => format!("{INVALID}Input collection contains duplicates."),
+                        Layer::Older => "Input collection contains duplicates".to_owned(),
+                    }));
                 }
                 seen.push(n);
             }
@@ -124,6 +168,7 @@ fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
         ),
         "N" => Value::N(number(
             inner.as_str().ok_or_else(|| wrong_json(inner, "String"))?,
+            layer,
         )?),
         "B" => Value::B(binary(
             inner.as_str().ok_or_else(|| wrong_json(inner, "Blob"))?,
@@ -150,7 +195,7 @@ fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
             };
             Value::L(
                 a.iter()
-                    .map(|e| decode(e, depth + 1))
+                    .map(|e| decode(e, depth + 1, layer))
                     .collect::<Result<_, _>>()?,
             )
         }
@@ -158,7 +203,7 @@ fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
             let Json::Object(m) = inner else {
                 return Err(wrong_json(inner, "Map"));
             };
-            Value::M(decode_map(m, depth + 1)?)
+            Value::M(decode_map(m, depth + 1, layer)?)
         }
         "SS" => {
             let s = strings(inner)?;
@@ -167,8 +212,9 @@ fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
                     "{INVALID}An string set  may not be empty"
                 )));
             }
-            if has_duplicate(&s) {
-                return Err(duplicates(&s, ""));
+            if let Some(repeat) = first_repeat(&s) {
+                let keys: Vec<Vec<u8>> = s.iter().map(|m| m.as_bytes().to_vec()).collect();
+                return Err(duplicates(&s, &keys, repeat, false, layer));
             }
             Value::Ss(s.into_iter().map(str::to_owned).collect())
         }
@@ -180,7 +226,11 @@ fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
                 )));
             }
             // Validity and duplicates were checked above.
-            Value::Ns(s.iter().map(|x| number(x)).collect::<Result<Vec<_>, _>>()?)
+            Value::Ns(
+                s.iter()
+                    .map(|x| number(x, layer))
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
         }
         _ => {
             let s = strings(inner)?;
@@ -190,26 +240,31 @@ fn decode(v: &Json, depth: usize) -> Result<Value, Error> {
                 )));
             }
             let bs = s.iter().map(|x| binary(x)).collect::<Result<Vec<_>, _>>()?;
-            if has_duplicate(&bs) {
-                return Err(duplicates(&s, "of type BS"));
+            if let Some(repeat) = first_repeat(&bs) {
+                return Err(duplicates(&s, &bs, repeat, true, layer));
             }
             Value::Bs(bs)
         }
     })
 }
 
-fn decode_map(m: &Map<String, Json>, depth: usize) -> Result<Item, Error> {
+fn decode_map(m: &Map<String, Json>, depth: usize, layer: Layer) -> Result<Item, Error> {
     m.iter()
-        .map(|(k, v)| Ok((k.clone(), decode(v, depth)?)))
+        .map(|(k, v)| Ok((k.clone(), decode(v, depth, layer)?)))
         .collect()
 }
 
-/// Decodes an item (a JSON object of attribute name to wire value).
+/// Decodes an item (a JSON object of attribute name to wire value), current layer.
 pub fn item_from_json(v: &Json) -> Result<Item, Error> {
+    item_from_json_in(v, Layer::Current)
+}
+
+/// Decodes an item in the given validation layer.
+pub fn item_from_json_in(v: &Json, layer: Layer) -> Result<Item, Error> {
     let Json::Object(m) = v else {
         return Err(wrong_json(v, "Map"));
     };
-    decode_map(m, 0)
+    decode_map(m, 0, layer)
 }
 
 pub fn value_to_json(v: &Value) -> Json {

@@ -5,13 +5,35 @@
 mod common;
 
 use common::subs;
-use rolegate_dynamo::{Condition, Projection, Substitutions, Update};
+use rolegate_dynamo::{Condition, Layer, Projection, Substitutions, Update};
 use serde_json::{json, Value as Json};
 
 fn from_json(names: Json, values: Json) -> Result<Substitutions, String> {
-    Substitutions::from_json(Some(&names), Some(&values)).map_err(|e| e.message)
+    Substitutions::from_json_in(Some(&names), Some(&values), Layer::Older).map_err(|e| e.message)
 }
 
+fn from_json_current(values: Json) -> Result<Substitutions, String> {
+    Substitutions::from_json(None, Some(&values)).map_err(|e| e.message)
+}
+
+#[test]
+fn current_layer_reports_bad_values_bare() {
+    let cases = [
+        ("empty set", json!({":v": {"SS": []}}), "One or more parameter values were invalid: An string set  may not be empty"),
+        ("bad number", json!({":v": {"N": "x"}}), "The parameter cannot be converted to a numeric value: x"),
+        ("duplicate numbers", json!({":v": {"NS": ["2", "1", "2"]}}), "One or more parameter values were invalid: Input collection contains duplicates."),
+        ("duplicate strings", json!({":v": {"SS": ["b", "a", "b"]}}), "One or more parameter values were invalid: Input collection [\"a\", \"b\", \"b\"] contains duplicates."),
+    ];
+    for (rule, values, want) in cases {
+        assert_eq!(
+            from_json_current(values).map(|_| ()),
+            Err(want.to_owned()),
+            "{rule}"
+        );
+    }
+}
+
+/// The older layer (BatchWriteItem, transactions, Scan) wraps a bad value with its key.
 #[test]
 fn validation() {
     let cases = [

@@ -4,7 +4,9 @@
 
 mod common;
 
-use rolegate_dynamo::{item_size, value_from_json, value_to_json, Value};
+use rolegate_dynamo::{
+    item_size, value_from_json, value_from_json_in, value_to_json, Layer, Value,
+};
 use serde_json::json;
 
 const INVALID: &str = "One or more parameter values were invalid: ";
@@ -65,16 +67,18 @@ fn validation_errors() {
         ("empty string set", json!({"SS": []}), format!("{INVALID}An string set  may not be empty")),
         ("empty number set", json!({"NS": []}), format!("{INVALID}An number set  may not be empty")),
         ("empty binary set", json!({"BS": []}), format!("{INVALID}Binary sets should not be empty")),
-        ("duplicate strings", json!({"SS": ["a", "a"]}), format!("{INVALID}Input collection [a, a] contains duplicates.")),
-        ("duplicate numbers, numerically", json!({"NS": ["1", "1.0"]}), "Input collection contains duplicates".to_owned()),
+        ("duplicate strings", json!({"SS": ["a", "a"]}), format!("{INVALID}Input collection [\"a\", \"a\"] contains duplicates.")),
+        ("duplicate strings sorted up to the repeat, then the rest as sent", json!({"SS": ["b", "a", "b", "0"]}), format!("{INVALID}Input collection [\"a\", \"b\", \"b\", \"0\"] contains duplicates.")),
+        ("duplicate binaries by bytes, no spaces", json!({"BS": ["/w==", "AA==", "AA=="]}), format!("{INVALID}Input collection [\"AA==\",\"/w==\",\"AA==\"]of type BS contains duplicates.")),
+        ("duplicate numbers, numerically", json!({"NS": ["1", "1.0"]}), format!("{INVALID}Input collection contains duplicates.")),
+        ("bad number, empty", json!({"N": ""}), "The parameter cannot be converted to a numeric value: ".to_owned()),
+        ("exponent past a 32-bit integer", json!({"N": "1e2147483647"}), "Number overflow. Attempting to store a number with magnitude larger than supported range".to_owned()),
         ("number checked before the shape", json!({"S": "a", "N": "b"}), "The parameter cannot be converted to a numeric value: b".to_owned()),
-        ("empty number checked before the shape", json!({"S": "", "N": ""}), "The parameter cannot be converted to a numeric value".to_owned()),
-        ("number set checked before the shape", json!({"S": "a", "NS": ["1", "1"]}), "Input collection contains duplicates".to_owned()),
+        ("empty number checked before the shape", json!({"S": "", "N": ""}), "The parameter cannot be converted to a numeric value: ".to_owned()),
+        ("number set checked before the shape", json!({"S": "a", "NS": ["1", "1"]}), format!("{INVALID}Input collection contains duplicates.")),
         ("negative number too precise", json!({"N": "-1.23456789012345678901234567890123456789"}), "Attempting to store more than 38 significant digits in a Number".to_owned()),
         ("negative number too small", json!({"N": "-1e-131"}), "Number underflow. Attempting to store a number with magnitude smaller than supported range".to_owned()),
-        ("duplicate binaries", json!({"BS": ["Yg==", "Yg=="]}), format!("{INVALID}Input collection [Yg==, Yg==]of type BS contains duplicates.")),
         ("bad number", json!({"N": "b"}), "The parameter cannot be converted to a numeric value: b".to_owned()),
-        ("empty number", json!({"N": ""}), "The parameter cannot be converted to a numeric value".to_owned()),
         ("bad number in set", json!({"NS": ["1", "x"]}), "The parameter cannot be converted to a numeric value: x".to_owned()),
         ("number too precise", json!({"N": "1234567890123456789012345678901234567890.5"}), "Attempting to store more than 38 significant digits in a Number".to_owned()),
         ("number too large", json!({"N": "1e200"}), "Number overflow. Attempting to store a number with magnitude larger than supported range".to_owned()),
@@ -84,6 +88,44 @@ fn validation_errors() {
         let e = value_from_json(&j).unwrap_err();
         assert_eq!(e.message, want, "{rule}");
         assert_eq!(e.code, "ValidationException", "{rule}");
+    }
+}
+
+#[test]
+fn older_layer_wording() {
+    let cases = [
+        (
+            "duplicate strings as sent",
+            json!({"SS": ["b", "a", "b"]}),
+            format!("{INVALID}Input collection [b, a, b] contains duplicates."),
+        ),
+        (
+            "duplicate binaries as sent",
+            json!({"BS": ["/w==", "AA==", "AA=="]}),
+            format!("{INVALID}Input collection [/w==, AA==, AA==]of type BS contains duplicates."),
+        ),
+        (
+            "duplicate numbers, no prefix",
+            json!({"NS": ["2", "1", "2"]}),
+            "Input collection contains duplicates".to_owned(),
+        ),
+        (
+            "empty number, no colon",
+            json!({"N": ""}),
+            "The parameter cannot be converted to a numeric value".to_owned(),
+        ),
+        (
+            "bad number",
+            json!({"N": "abc"}),
+            "The parameter cannot be converted to a numeric value: abc".to_owned(),
+        ),
+    ];
+    for (rule, j, want) in cases {
+        assert_eq!(
+            value_from_json_in(&j, Layer::Older).unwrap_err().message,
+            want,
+            "{rule}"
+        );
     }
 }
 
