@@ -225,6 +225,9 @@ fn parse_comparison(p: &mut Parser) -> Result<Cond, Error> {
         p.advance();
         let right = p.operand()?;
         p.check_distinct(op.symbol(), &left, &right);
+        if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            check_ordered(p, op.symbol(), &[&left, &right]);
+        }
         return Ok(Cond::Cmp(op, left, right));
     }
     if p.eat_keyword("BETWEEN") {
@@ -233,6 +236,7 @@ fn parse_comparison(p: &mut Parser) -> Result<Cond, Error> {
             return Err(p.syntax_error());
         }
         let high = p.operand()?;
+        check_ordered(p, "BETWEEN", &[&left, &low, &high]);
         if let (Operand::Value(l), Operand::Value(h)) = (&low, &high) {
             let bounds = format!(
                 "lower bound operand: AttributeValue: {}, upper bound operand: AttributeValue: {}",
@@ -266,6 +270,18 @@ fn parse_comparison(p: &mut Parser) -> Result<Cond, Error> {
         return Ok(Cond::In(left, list));
     }
     Err(p.syntax_error())
+}
+
+/// Ordering comparisons and BETWEEN only order strings, numbers and binaries: a literal of
+/// another type is refused when the expression is parsed.
+fn check_ordered(p: &mut Parser, op: &str, operands: &[&Operand]) {
+    let bad = operands
+        .iter()
+        .filter_map(|o| o.static_type())
+        .find(|t| !matches!(*t, "S" | "N" | "B"));
+    if let Some(t) = bad {
+        p.defer(Kind::Misc, format!("Incorrect operand type for operator or function; operator or function: {op}, operand type: {t}"));
+    }
 }
 
 /// AWS's rendering of a literal in messages: `{N:5}`, `{S:abc}`, `{B:AQ==}`.

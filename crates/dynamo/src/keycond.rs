@@ -132,7 +132,7 @@ fn term(c: &Cond) -> Result<Term<'_>, Error> {
                 }
                 if p.0.len() > 1 {
                     return Err(Error::new(
-                        "KeyConditionExpressions cannot have conditions on nested attributes",
+                        "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes",
                     ));
                 }
                 key = Some((i, p));
@@ -145,7 +145,7 @@ fn term(c: &Cond) -> Result<Term<'_>, Error> {
             }
             _ => {
                 return Err(Error::new(
-                    "KeyConditionExpressions cannot contain nested operations",
+                    "Invalid KeyConditionExpression: KeyConditionExpressions cannot contain nested operations",
                 ))
             }
         }
@@ -209,12 +209,16 @@ impl KeyCondition {
         for (i, t) in terms.iter().enumerate() {
             if terms[..i].iter().any(|u| u.path.top() == t.path.top()) {
                 return Err(Error::new(
-                    "KeyConditionExpressions must only contain one condition per key",
+                    "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key",
                 ));
             }
         }
-        if terms.len() > 2 {
-            return Err(Error::new("Conditions can be of length 1 or 2 only"));
+        let key_count = 1 + usize::from(range.is_some());
+        if terms.len() > key_count {
+            return Err(Error::new(format!(
+                "The number of query conditions ({}) exceeds the number of key attributes defined in the schema ({key_count})",
+                terms.len()
+            )));
         }
         let is_key = |name: &str| name == hash.0 || range.is_some_and(|r| r.0 == name);
         if terms.iter().any(|t| !is_key(t.path.top())) {

@@ -79,7 +79,7 @@ fn comparisons() {
         ("parenthesized operand", "(age) = :30", true),
         ("parenthesized operands both sides", "(age) = (:30)", true),
         ("value on the left", ":30 = age", true),
-        ("bool not ordered", "flag < :true", false),
+        ("ordering a bool attribute is false", "flag < :al", false),
         ("blank string", "blank = :blank", true),
     ];
     for (rule, expr, want) in cases {
@@ -329,6 +329,9 @@ fn errors() {
         ("between bounds of different types", "age BETWEEN :29 AND :al", Json::Null, format!("{CE}The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: AttributeValue: {{N:29}}, upper bound operand: AttributeValue: {{S:Al}}")),
         ("attribute_type with a path", "attribute_type(age, who)", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: attribute_type, operand type: {{S,SS,N,NS,B,BS,BOOL,NULL,L,M,HD,DOUBLE,FLOAT,HDS,FS,DOUBLESET,DICT,DECIMAL,INT,DECIMALSET,INTSET}}")),
         ("function as a comparison operand", "attribute_not_exists(age) > :30", Json::Null, format!("{CE}The function is not allowed to be used this way in an expression; function: attribute_not_exists")),
+        ("ordering a boolean literal", "flag < :true", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: <, operand type: BOOL")),
+        ("ordering a list literal", ":lst >= age", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: >=, operand type: L")),
+        ("between null bounds", "age BETWEEN :null AND :null", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: NULL")),
         ("same path twice", "age = age", Json::Null, format!("{CE}The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [age]")),
         ("same path twice in a function", "contains(doc.s, doc.s)", Json::Null, format!("{CE}The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [doc, s]")),
         ("size of a number literal", "size(:30) = :one", Json::Null, format!("{CE}Incorrect operand type for operator or function; operator or function: size, operand type: N")),

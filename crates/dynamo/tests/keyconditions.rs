@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 fn values() -> Json {
     json!({
         ":p": {"S": "user"}, ":n": {"N": "5"}, ":lo": {"N": "1"}, ":hi": {"N": "9"},
-        ":pre": {"S": "ab"}, ":s": {"S": "x"}, ":b": {"B": "AQ=="}, ":ty": {"S": "S"}
+        ":pre": {"S": "ab"}, ":s": {"S": "x"}, ":b": {"B": "AQ=="}, ":ty": {"S": "S"}, ":t": {"BOOL": true}, ":f": {"BOOL": false}
     })
 }
 
@@ -128,14 +128,19 @@ fn refusals() {
         ("partition begins_with", "begins_with(pk, :p)", range, "Query key condition not supported".to_owned()),
         ("non-key attribute", "pk = :p AND extra = :n", range, "Query condition missed key schema element: sk".to_owned()),
         ("non-key attribute without partition", "extra = :n", range, "Query condition missed key schema element: pk".to_owned()),
-        ("sort condition on a hash-only table", "pk = :p AND sk = :n", None, "Query condition missed key schema element: pk".to_owned()),
-        ("two conditions on the partition", "pk = :p AND pk = :p", range, "KeyConditionExpressions must only contain one condition per key".to_owned()),
-        ("three conditions", "pk = :p AND sk > :lo AND extra < :hi", range, "Conditions can be of length 1 or 2 only".to_owned()),
-        ("repeated key outranks count", "sk > :lo AND sk < :hi AND pk = :p", range, "KeyConditionExpressions must only contain one condition per key".to_owned()),
-        ("nested attribute", "pk.x = :p", range, "KeyConditionExpressions cannot have conditions on nested attributes".to_owned()),
-        ("nested index", "pk[0] = :p", range, "KeyConditionExpressions cannot have conditions on nested attributes".to_owned()),
-        ("size is a nested operation", "size(pk) = :n", range, "KeyConditionExpressions cannot contain nested operations".to_owned()),
-        ("size as the bound", "pk = :p AND sk BETWEEN size(a) AND :hi", range, "KeyConditionExpressions cannot contain nested operations".to_owned()),
+        ("sort condition on a hash-only table", "pk = :p AND sk = :n", None, "The number of query conditions (2) exceeds the number of key attributes defined in the schema (1)".to_owned()),
+        ("two conditions on the partition", "pk = :p AND pk = :p", range, "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key".to_owned()),
+        ("two conditions on the sort key", "pk = :p AND sk > :lo AND sk < :hi", range, "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key".to_owned()),
+        ("three conditions", "pk = :p AND sk > :lo AND extra < :hi", range, "The number of query conditions (3) exceeds the number of key attributes defined in the schema (2)".to_owned()),
+        ("repeated key outranks count", "sk > :lo AND sk < :hi AND pk = :p", range, "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key".to_owned()),
+        ("nested attribute", "pk.x = :p", range, "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes".to_owned()),
+        ("nested index", "pk[0] = :p", range, "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes".to_owned()),
+        ("size is a nested operation", "size(pk) = :n", range, "Invalid KeyConditionExpression: KeyConditionExpressions cannot contain nested operations".to_owned()),
+        ("size as the bound", "pk = :p AND sk BETWEEN size(a) AND :hi", range, "Invalid KeyConditionExpression: KeyConditionExpressions cannot contain nested operations".to_owned()),
+        ("ordering with a boolean", "pk = :p AND sk < :t", range, "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: <, operand type: BOOL".to_owned()),
+        ("ordering written value first", "pk = :p AND :t >= sk", range, "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: >=, operand type: BOOL".to_owned()),
+        ("between booleans", "pk = :p AND sk BETWEEN :f AND :t", range, "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: BOOL".to_owned()),
+        ("equality with a boolean fails the schema", "pk = :p AND sk = :t", range, MISMATCH.to_owned()),
         ("two names in one condition", "pk = sk", range, "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition".to_owned()),
         ("begins_with on two names", "pk = :p AND begins_with(sk, pk)", range, "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition".to_owned()),
         ("no key attribute", ":p = :p", range, "Invalid condition in KeyConditionExpression: No key attribute specified".to_owned()),
