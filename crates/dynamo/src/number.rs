@@ -84,15 +84,22 @@ impl Number {
                 if !c.is_ascii_digit() {
                     return Err(Error::new(NOT_A_NUMBER));
                 }
-                // Saturate: any exponent this large is out of range whatever the digits.
-                exp = (exp * 10 + i64::from(c - b'0')).min(1_000_000_000);
+                // An exponent past a 64-bit integer cannot be converted at all (AWS reads it
+                // in full; anything smaller is range-checked below).
+                exp = exp
+                    .checked_mul(10)
+                    .and_then(|e| e.checked_add(i64::from(c - b'0')))
+                    .ok_or_else(|| Error::new(NOT_A_NUMBER))?;
                 i += 1;
             }
             if exp_negative {
                 exp = -exp;
             }
         }
-        Number::from_parts(negative, digits, exp - frac_len)
+        let exponent = exp
+            .checked_sub(frac_len)
+            .ok_or_else(|| Error::new(NOT_A_NUMBER))?;
+        Number::from_parts(negative, digits, exponent)
     }
 
     /// Normalizes and range-checks a raw decimal.
@@ -101,12 +108,20 @@ impl Number {
         digits.drain(..lead);
         while digits.last() == Some(&0) {
             digits.pop();
-            exponent += 1;
+            exponent = exponent.saturating_add(1);
         }
         if digits.is_empty() {
+            // Zero is range-checked by the exponent it is written with, as AWS does: 0e125 is
+            // 0, 0e126 overflows.
+            if exponent > MAX_ADJUSTED {
+                return Err(Error::new(OVERFLOW));
+            }
+            if exponent < MIN_ADJUSTED {
+                return Err(Error::new(UNDERFLOW));
+            }
             return Ok(Number::zero());
         }
-        let adjusted = digits.len() as i64 + exponent - 1;
+        let adjusted = (digits.len() as i64).saturating_add(exponent) - 1;
         if adjusted > MAX_ADJUSTED {
             return Err(Error::new(OVERFLOW));
         }

@@ -38,7 +38,8 @@ fn parse_and_canonical_print() {
         ("38 significant digits", "12345678901234567890123456789012345678", "12345678901234567890123456789012345678"),
         ("trailing zeros are not significant", "123456789012345678901234567890123456780000", "123456789012345678901234567890123456780000"),
         ("leading zeros are not significant", "0.000012345678901234567890123456789012345678", "0.000012345678901234567890123456789012345678"),
-        ("zero with huge exponent is zero", "0e999", "0"),
+        ("zero with an exponent inside the range", "0e125", "0"),
+        ("zero at the smallest exponent", "0e-130", "0"),
     ];
     for (rule, input, want) in cases {
         assert_eq!(n(input).to_string(), want, "{rule}: {input}");
@@ -72,12 +73,24 @@ fn parse_errors() {
         ("too large", "1E126", OVERFLOW),
         ("too large negative", "-1E126", OVERFLOW),
         ("too small", "1E-131", UNDERFLOW),
-        ("huge exponent", "1e99999999999999999999", OVERFLOW),
+        ("exponent past a 32-bit integer", "1e99999999999", OVERFLOW),
         (
-            "huge negative exponent",
-            "1e-99999999999999999999",
+            "negative exponent past a 32-bit integer",
+            "1e-99999999999",
             UNDERFLOW,
         ),
+        (
+            "exponent one past a 32-bit integer",
+            "1e2147483648",
+            OVERFLOW,
+        ),
+        (
+            "exponent past a 64-bit integer cannot be converted",
+            "1e9223372036854775808",
+            NAN,
+        ),
+        ("zero with an exponent above the range", "0e126", OVERFLOW),
+        ("zero with an exponent below the range", "0e-131", UNDERFLOW),
     ];
     for (rule, input, want) in cases {
         assert_eq!(
