@@ -242,6 +242,14 @@ impl KeyCondition {
                 if !typed(&v, hash.1) {
                     return Err(Error::new(MISMATCH));
                 }
+                let empty = match &v {
+                    Value::S(s) if s.is_empty() => Some("string"),
+                    Value::B(b) if b.is_empty() => Some("binary"),
+                    _ => None,
+                };
+                if let Some(kind) = empty {
+                    return Err(Error::new(format!("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}", hash.0)));
+                }
                 partition = Some(v);
                 continue;
             }

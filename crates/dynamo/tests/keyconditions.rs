@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 fn values() -> Json {
     json!({
         ":p": {"S": "user"}, ":n": {"N": "5"}, ":lo": {"N": "1"}, ":hi": {"N": "9"},
-        ":pre": {"S": "ab"}, ":s": {"S": "x"}, ":b": {"B": "AQ=="}, ":ty": {"S": "S"}, ":t": {"BOOL": true}, ":f": {"BOOL": false}
+        ":pre": {"S": "ab"}, ":s": {"S": "x"}, ":b": {"B": "AQ=="}, ":ty": {"S": "S"}, ":t": {"BOOL": true}, ":f": {"BOOL": false}, ":e": {"S": ""}
     })
 }
 
@@ -140,6 +140,7 @@ fn refusals() {
         ("ordering with a boolean", "pk = :p AND sk < :t", range, "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: <, operand type: BOOL".to_owned()),
         ("ordering written value first", "pk = :p AND :t >= sk", range, "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: >=, operand type: BOOL".to_owned()),
         ("between booleans", "pk = :p AND sk BETWEEN :f AND :t", range, "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: BOOL".to_owned()),
+        ("empty partition value", "pk = :e", range, "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk".to_owned()),
         ("equality with a boolean fails the schema", "pk = :p AND sk = :t", range, MISMATCH.to_owned()),
         ("two names in one condition", "pk = sk", range, "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition".to_owned()),
         ("begins_with on two names", "pk = :p AND begins_with(sk, pk)", range, "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition".to_owned()),
