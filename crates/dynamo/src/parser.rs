@@ -191,7 +191,12 @@ impl<'a> Parser<'a> {
         mode: Mode,
         subs: &'a mut Substitutions,
     ) -> Result<Parser<'a>, Error> {
-        let toks = tokenize(text);
+        // Measured before reading the text, so an oversized one costs nothing.
+        let toks = if text.len() > MAX_EXPRESSION_BYTES {
+            Vec::new()
+        } else {
+            tokenize(text)
+        };
         let p = Parser {
             text,
             toks,
@@ -203,14 +208,14 @@ impl<'a> Parser<'a> {
             failed_at: Cell::new(0),
             depth: 0,
         };
-        if p.toks.is_empty() {
-            return Err(p.error("The expression can not be empty;"));
-        }
         if text.len() > MAX_EXPRESSION_BYTES {
             return Err(p.error(&format!(
                 "Expression size has exceeded the maximum allowed size; expression size: {}",
                 text.len()
             )));
+        }
+        if p.toks.is_empty() {
+            return Err(p.error("The expression can not be empty;"));
         }
         Ok(p)
     }
