@@ -147,6 +147,9 @@ impl Update {
                 sets.push((path, eval(op, item)?));
             }
         }
+        // Elements set past the end of one list are appended in index order, whatever the
+        // order written (DynamoDB sorts them by element number).
+        sets.sort_by(|a, b| path_order(a.0, b.0));
         let mut new = item.clone();
         for (path, v) in sets {
             set_at(&mut new, path, v)?;

@@ -70,7 +70,11 @@ fn comparisons() {
         ("absent attribute = is false", "absent = :30", false),
         ("absent attribute <> is true", "absent <> :30", true),
         ("absent attribute < is false", "absent < :30", false),
-        ("two absent attributes are not equal", "absent <> nope", true),
+        (
+            "two absent attributes are not equal",
+            "absent <> nope",
+            true,
+        ),
         ("two absent attributes = is false", "absent = nope", false),
         ("bool equality", "flag = :true", true),
         ("null equality", "nothing = :null", true),

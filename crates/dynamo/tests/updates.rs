@@ -132,6 +132,31 @@ fn set_actions() {
             json!({"lst": {"L": [{"S": "a"}, {"S": "b"}, {"S": "c"}, {"S": "v"}]}}),
         ),
         (
+            "appends in index order",
+            "SET lst[84] = :s, lst[17] = :one, lst[50] = :t",
+            json!({"lst": {"L": [{"S": "a"}, {"S": "b"}, {"S": "c"}, {"N": "1"}, {"BOOL": true}, {"S": "v"}]}}),
+        ),
+        (
+            "set and remove use original indexes",
+            "REMOVE lst[0] SET lst[2] = :s",
+            json!({"lst": {"L": [{"S": "b"}, {"S": "v"}]}}),
+        ),
+        (
+            "set and remove in either order",
+            "SET lst[2] = :s REMOVE lst[0]",
+            json!({"lst": {"L": [{"S": "b"}, {"S": "v"}]}}),
+        ),
+        (
+            "remove the last element of a list leaves it empty",
+            "REMOVE doc.arr[0]",
+            json!({"doc": {"M": {"child": {"M": {"deep": {"N": "1"}}}, "arr": {"L": []}}}}),
+        ),
+        (
+            "remove the only key leaves an empty map",
+            "REMOVE doc.child.deep",
+            json!({"doc": {"M": {"child": {"M": {}}, "arr": {"L": [{"N": "0"}]}}}}),
+        ),
+        (
             "list inside map",
             "SET doc.arr[0] = :one",
             json!({"doc": {"M": {"child": {"M": {"deep": {"N": "1"}}}, "arr": {"L": [{"N": "1"}]}}}}),
