@@ -140,6 +140,13 @@ impl Update {
     /// Applies to a copy; returns the new item and the top-level names it changed (for
     /// ReturnValues UPDATED_OLD / UPDATED_NEW).
     pub fn apply(&self, item: &Item) -> Result<(Item, Vec<String>), Error> {
+        self.apply_to(item, true)
+    }
+
+    /// As `apply`, saying whether the item exists: for an item that does not exist yet
+    /// (`item` holds just its key), DynamoDB silently ignores a REMOVE under an attribute
+    /// that is not there, where for an existing item it refuses the document path.
+    pub fn apply_to(&self, item: &Item, exists: bool) -> Result<(Item, Vec<String>), Error> {
         // Every SET right-hand side reads the item before any action applies.
         let mut sets = Vec::new();
         for a in &self.actions {
@@ -165,7 +172,10 @@ impl Update {
             .collect();
         removes.sort_by(|a, b| path_order(b, a));
         for p in removes {
-            remove_at(&mut new, p)?;
+            match remove_at(&mut new, p) {
+                Err(_) if !exists && !parent_holds(&new, p) => {}
+                other => other?,
+            }
         }
         for a in &self.actions {
             match a {

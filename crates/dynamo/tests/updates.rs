@@ -418,6 +418,30 @@ fn updates_cannot_nest_too_deep() {
 }
 
 #[test]
+fn remove_under_an_absent_attribute_of_a_new_item_is_ignored() {
+    let key = item(json!({"id": {"S": "k"}}));
+    let mut s = subs(Json::Null, values());
+    let u = Update::parse("REMOVE x.y, z[0] SET a = :s", &mut s).unwrap();
+    assert_eq!(
+        u.apply(&key).unwrap_err().message,
+        "The document path provided in the update expression is invalid for update",
+        "refused when the item exists"
+    );
+    let (new, _) = u.apply_to(&key, false).unwrap();
+    assert_eq!(
+        to_json(&new),
+        json!({"id": {"S": "k"}, "a": {"S": "v"}}),
+        "ignored when it does not"
+    );
+    let mut s = subs(Json::Null, values());
+    let u = Update::parse("SET x.y = :s", &mut s).unwrap();
+    assert!(
+        u.apply_to(&key, false).is_err(),
+        "SET under an absent attribute is still refused"
+    );
+}
+
+#[test]
 fn apply_leaves_the_original_untouched() {
     let mut s = subs(Json::Null, values());
     let u = Update::parse("REMOVE s SET n = n + :one", &mut s).unwrap();
