@@ -478,6 +478,8 @@ fn eval(c: &Cond, item: &Item) -> bool {
 fn contains(hay: &Value, needle: &Value) -> bool {
     match (hay, needle) {
         (Value::S(s), Value::S(n)) => s.contains(n.as_str()),
+        // Undocumented but DynamoDB's behaviour: a binary contains a byte substring.
+        (Value::B(b), Value::B(n)) => n.is_empty() || b.windows(n.len()).any(|w| w == n),
         (Value::Ss(s), Value::S(n)) => s.contains(n),
         (Value::Ns(s), Value::N(n)) => s.contains(n),
         (Value::Bs(s), Value::B(n)) => s.contains(n),

@@ -39,7 +39,7 @@ fn values() -> Json {
         ":tL": {"S": "L"}, ":tNULL": {"S": "NULL"}, ":tBOOL": {"S": "BOOL"}, ":tX": {"S": "X"},
         ":a": {"S": "a"}, ":y": {"S": "y"}, ":str": {"S": "str"}, ":blank": {"S": ""},
         ":lst": {"L": [{"S": "a"}, {"N": "1"}, {"M": {"x": {"S": "y"}}}]},
-        ":uni": {"S": "é𝄞"}, ":three": {"N": "3"},
+        ":uni": {"S": "é𝄞"}, ":three": {"N": "3"}, ":b23": {"B": "AgM="}, ":b13": {"B": "AQM="},
         ":doc": {"M": {"x": {"S": "y"}}}, ":tagset": {"SS": ["blue", "red"]}
     })
 }
@@ -181,6 +181,9 @@ fn functions() {
         ("begins_with blank prefix", "begins_with(who, :blank)", true),
         ("contains substring", "contains(who, :al)", true),
         ("contains substring found", "contains(doc.s, :str)", true),
+        ("contains binary substring", "contains(bin, :b23)", true),
+        ("contains binary no", "contains(bin, :b13)", false),
+        ("contains list holding a map", "contains(lst, :doc)", true),
         ("contains string set", "contains(tags, :red)", true),
         ("contains string set no", "contains(tags, :green)", false),
         ("contains number set", "contains(nums, :two)", true),
