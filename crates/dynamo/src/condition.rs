@@ -48,7 +48,9 @@ pub(crate) enum Cond {
     Paren(Box<Cond>),
     Exists(Path),
     NotExists(Path),
-    Type(Path, Value),
+    /// attribute_type(operand, :type): the operand is usually a path, but DynamoDB accepts a
+    /// literal too.
+    Type(Operand, Value),
     BeginsWith(Operand, Operand),
     Contains(Operand, Operand),
     /// A function call already refused (unknown or misused); never evaluated because the
@@ -56,7 +58,7 @@ pub(crate) enum Cond {
     Invalid,
 }
 
-/// Most operands DynamoDB accepts after IN.
+/// Most operands DynamoDB accepts in an IN, counting the one before it (so 99 in the list).
 const MAX_IN: usize = 100;
 const TYPES: [&str; 10] = ["B", "BOOL", "BS", "L", "M", "N", "NS", "NULL", "S", "SS"];
 
@@ -122,7 +124,8 @@ fn cond_names(c: &Cond, out: &mut Vec<String>) {
             cond_names(b, out);
         }
         Cond::Not(a) | Cond::Paren(a) => cond_names(a, out),
-        Cond::Exists(p) | Cond::NotExists(p) | Cond::Type(p, _) => push_name(out, p.top()),
+        Cond::Exists(p) | Cond::NotExists(p) => push_name(out, p.top()),
+        Cond::Type(o, _) => o.names(out),
         Cond::Invalid => {}
     }
 }
@@ -258,12 +261,12 @@ fn parse_comparison(p: &mut Parser) -> Result<Cond, Error> {
             list.push(p.operand()?);
         }
         p.expect_punct(")")?;
-        if list.len() > MAX_IN {
+        if list.len() + 1 > MAX_IN {
             p.defer(
                 Kind::Misc,
                 format!(
                     "The IN operator is provided with too many operands; number of operands: {}",
-                    list.len()
+                    list.len() + 1
                 ),
             );
         }
@@ -327,13 +330,13 @@ fn function_condition(p: &mut Parser, name: &str, mut args: Vec<Operand>) -> Con
             }
             p.check_distinct(name, &args[0], &args[1]);
             let ty = args.pop();
-            let path = args.pop().and_then(|a| path_arg(p, a));
-            match (path, ty) {
-                (Some(path), Some(Operand::Value(Value::S(t)))) => {
+            let subject = args.pop();
+            match (subject, ty) {
+                (Some(subject), Some(Operand::Value(Value::S(t)))) => {
                     if !TYPES.contains(&t.as_str()) {
                         p.defer(Kind::Misc, format!("Invalid attribute type name found; type: {t}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"));
                     }
-                    Cond::Type(path, Value::S(t))
+                    Cond::Type(subject, Value::S(t))
                 }
                 (_, Some(op)) => {
                     // A path where the type name belongs: AWS lists every type it could hold.
@@ -455,7 +458,7 @@ fn eval(c: &Cond, item: &Item) -> bool {
         Cond::Paren(a) => eval(a, item),
         Cond::Exists(p) => p.get(item).is_some(),
         Cond::NotExists(p) => p.get(item).is_none(),
-        Cond::Type(p, t) => match (p.get(item), t) {
+        Cond::Type(o, t) => match (resolve(o, item), t) {
             (Some(v), Value::S(t)) => v.type_name() == t,
             _ => false,
         },

@@ -166,6 +166,11 @@ fn functions() {
         ("attribute_type BOOL", "attribute_type(flag, :tBOOL)", true),
         ("attribute_type mismatch", "attribute_type(age, :tS)", false),
         (
+            "attribute_type of a literal",
+            "attribute_type(:30, :tN)",
+            true,
+        ),
+        (
             "attribute_type absent",
             "attribute_type(absent, :tS)",
             false,
@@ -366,19 +371,20 @@ fn errors() {
 
 #[test]
 fn in_operand_limit() {
-    let lst = vec![":one"; 100].join(", ");
+    // 100 operands in all, the one before IN included.
+    let list = vec![":one"; 99].join(", ");
     assert_eq!(
-        eval(&format!("age IN ({lst})"), Json::Null),
+        eval(&format!("age IN ({list})"), Json::Null),
         Ok(false),
-        "100 operands allowed"
+        "99 in the list are allowed"
     );
-    let lst = vec![":one"; 101].join(", ");
+    let list = vec![":one"; 100].join(", ");
     assert_eq!(
-        eval(&format!("age IN ({lst})"), Json::Null),
+        eval(&format!("age IN ({list})"), Json::Null),
         Err(format!(
             "{CE}The IN operator is provided with too many operands; number of operands: 101"
         )),
-        "101 refused"
+        "100 in the list are refused"
     );
 }
 
