@@ -75,6 +75,9 @@ const FUNCTIONS: [&str; 8] = [
 /// DynamoDB's limit on an expression's length, in UTF-8 bytes.
 const MAX_EXPRESSION_BYTES: usize = 4096;
 
+/// Most steps in a document path, the attribute included (DynamoDB's nesting limit).
+const MAX_PATH_LEVELS: usize = 32;
+
 /// Deepest parenthesis nesting parsed. Far beyond any real expression, it keeps the
 /// recursive parser's stack use bounded whatever the input.
 const MAX_DEPTH: usize = 128;
@@ -412,6 +415,15 @@ impl<'a> Parser<'a> {
                 self.expect_punct("]")?;
                 elements.push(PathElement::Index(index));
             } else {
+                if elements.len() > MAX_PATH_LEVELS {
+                    self.defer(
+                        Kind::Misc,
+                        format!(
+                            "The document path has too many nesting levels; nesting levels: {}",
+                            elements.len()
+                        ),
+                    );
+                }
                 return Ok(Path(elements));
             }
         }

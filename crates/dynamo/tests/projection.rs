@@ -105,6 +105,47 @@ fn errors() {
 }
 
 #[test]
+fn path_nesting_limit() {
+    let ok = format!("a{}", ".b".repeat(31));
+    assert_eq!(project(&ok, Json::Null), Ok(json!({})), "32 levels");
+    let deep = format!("a{}", ".b".repeat(32));
+    assert_eq!(
+        project(&deep, Json::Null),
+        Err(format!(
+            "{PE}The document path has too many nesting levels; nesting levels: 33"
+        )),
+        "33 levels"
+    );
+    let overlap_cases = [
+        "a, a",
+        "a.b, a.b",
+        "a[1], a[1]",
+        "a, a.b",
+        "a.b, a",
+        "a.b, a.b[2]",
+        "a, a.b[2].c",
+        "a.b.d.e, a.b",
+    ];
+    for expr in overlap_cases {
+        let e = project(expr, Json::Null).unwrap_err();
+        assert!(e.contains("overlap"), "{expr}: {e}");
+    }
+    for expr in [
+        "a, b",
+        "a.b, a.c",
+        "a.b.d, a.b.e",
+        "a[1], a[2]",
+        "a.b, a.c[2]",
+    ] {
+        assert!(project(expr, Json::Null).is_ok(), "{expr} does not overlap");
+    }
+    for expr in ["a.b, a[1]", "a[1], a.b", "a.b[1], a.b.c", "a.b.c, a.b[1]"] {
+        let e = project(expr, Json::Null).unwrap_err();
+        assert!(e.contains("conflict"), "{expr}: {e}");
+    }
+}
+
+#[test]
 fn attribute_names() {
     let mut s = subs(Json::Null, Json::Null);
     let p = Projection::parse("doc.s, id, doc.child", &mut s).unwrap();
