@@ -7,6 +7,7 @@ mod condition;
 mod keycond;
 mod lexer;
 mod number;
+mod operand;
 mod parser;
 mod path;
 mod projection;
