@@ -37,6 +37,11 @@ impl Substitutions {
                     "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
                 )));
             }
+            if let Some((k, _)) = n.iter().find(|(_, v)| v.is_empty()) {
+                return Err(Error::new(format!(
+                    "ExpressionAttributeNames contains invalid value: Empty attribute name for key {k}"
+                )));
+            }
         }
         if let Some(v) = &values {
             if v.is_empty() {

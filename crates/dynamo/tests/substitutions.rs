@@ -41,6 +41,7 @@ fn validation() {
         ("empty values", Json::Null, json!({}), "ExpressionAttributeValues must not be empty"),
         ("name key without #", json!({"n": "x"}), Json::Null, "ExpressionAttributeNames contains invalid key: Syntax error; key: \"n\""),
         ("name key only #", json!({"#": "x"}), Json::Null, "ExpressionAttributeNames contains invalid key: Syntax error; key: \"#\""),
+        ("empty attribute name", json!({"#n": ""}), Json::Null, "ExpressionAttributeNames contains invalid value: Empty attribute name for key #n"),
         ("value key without :", Json::Null, json!({"v": {"S": "x"}}), "ExpressionAttributeValues contains invalid key: Syntax error; key: \"v\""),
         ("value key with dash", Json::Null, json!({":a-b": {"S": "x"}}), "ExpressionAttributeValues contains invalid key: Syntax error; key: \":a-b\""),
         ("empty set value", Json::Null, json!({":v": {"SS": []}}), "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :v"),
