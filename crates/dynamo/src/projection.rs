@@ -67,6 +67,11 @@ fn pick(value: &Value, rest: &[PathElement], slot: &mut Option<Picked>) {
 }
 
 impl Projection {
+    /// A projection of already-checked, non-overlapping paths.
+    pub(crate) fn of_paths(paths: Vec<Path>) -> Projection {
+        Projection { paths }
+    }
+
     pub fn parse(text: &str, subs: &mut Substitutions) -> Result<Projection, Error> {
         let mut p = Parser::new(text, "ProjectionExpression", Mode::Projection, subs)?;
         let mut paths = vec![p.path()?];

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use crate::parser::{push_name, Kind, Mode, Operand, Parser};
 use crate::path::{overlap_error, Path, PathElement};
 use crate::wire::TOO_DEEP;
-use crate::{nesting_depth, Error, Item, Substitutions, Value};
+use crate::{nesting_depth, Error, Item, Projection, Substitutions, Value};
 
 #[derive(Debug, Clone)]
 enum Action {
@@ -194,6 +194,14 @@ impl Update {
             return Err(Error::new(TOO_DEEP));
         }
         Ok((new, targets))
+    }
+
+    /// The parts of `item` the actions target, projected as DynamoDB does for ReturnValues
+    /// UPDATED_OLD (pass the old item) and UPDATED_NEW (pass the new one): `SET a.b = :v`
+    /// returns `{a: {b: ..}}`, not all of `a`; a path that is absent contributes nothing (an
+    /// empty result means no Attributes in the response).
+    pub fn updated_parts(&self, item: &Item) -> Item {
+        Projection::of_paths(self.actions.iter().map(|a| a.path().clone()).collect()).apply(item)
     }
 
     /// Top-level names of the attributes the actions write (SET/REMOVE/ADD/DELETE targets):

@@ -445,6 +445,55 @@ fn remove_under_an_absent_attribute_of_a_new_item_is_ignored() {
 }
 
 #[test]
+fn updated_parts_for_return_values() {
+    // (expression, UPDATED_OLD, UPDATED_NEW) on the fixture.
+    let cases = [
+        (
+            "SET doc.child.deep = :s",
+            json!({"doc": {"M": {"child": {"M": {"deep": {"N": "1"}}}}}}),
+            json!({"doc": {"M": {"child": {"M": {"deep": {"S": "v"}}}}}}),
+        ),
+        (
+            "SET lst[1] = :s, n = :one",
+            json!({"lst": {"L": [{"S": "b"}]}, "n": {"N": "10"}}),
+            json!({"lst": {"L": [{"S": "v"}]}, "n": {"N": "1"}}),
+        ),
+        (
+            "SET doc.fresh = :one",
+            json!({}),
+            json!({"doc": {"M": {"fresh": {"N": "1"}}}}),
+        ),
+        ("SET lst[100] = :one", json!({}), json!({})),
+        (
+            "REMOVE lst[1], lst[7]",
+            json!({"lst": {"L": [{"S": "b"}]}}),
+            json!({"lst": {"L": [{"S": "c"}]}}),
+        ),
+        (
+            "ADD n :one DELETE tags :xs",
+            json!({"n": {"N": "10"}, "tags": {"SS": ["x", "y"]}}),
+            json!({"n": {"N": "11"}, "tags": {"SS": ["y"]}}),
+        ),
+    ];
+    for (expr, old, new) in cases {
+        let mut s = subs(Json::Null, values());
+        let u = Update::parse(expr, &mut s).unwrap();
+        let before = fixture();
+        let (after, _) = u.apply(&before).unwrap();
+        assert_eq!(
+            to_json(&u.updated_parts(&before)),
+            old,
+            "{expr}: UPDATED_OLD"
+        );
+        assert_eq!(
+            to_json(&u.updated_parts(&after)),
+            new,
+            "{expr}: UPDATED_NEW"
+        );
+    }
+}
+
+#[test]
 fn apply_leaves_the_original_untouched() {
     let mut s = subs(Json::Null, values());
     let u = Update::parse("REMOVE s SET n = n + :one", &mut s).unwrap();
