@@ -9,6 +9,8 @@ pub mod clock;
 pub mod crypto;
 pub mod decisions;
 pub mod doc;
+pub mod dynamodb;
+pub mod dynamodb_items;
 pub mod ec2;
 pub mod ids;
 pub mod kms;

@@ -190,6 +190,9 @@ pub struct Account {
     /// EC2 instances this account launched, by instance id (see `crate::ec2`).
     #[serde(default)]
     pub instances: BTreeMap<String, crate::ec2::Instance>,
+    /// DynamoDB tables, by `<region>/<name>` (tables are regional: see `crate::dynamodb`).
+    #[serde(default)]
+    pub dynamodb_tables: BTreeMap<String, crate::dynamodb::Table>,
 }
 
 impl Account {
@@ -209,6 +212,7 @@ impl Account {
             kms_aliases: BTreeMap::new(),
             buckets: BTreeMap::new(),
             instances: BTreeMap::new(),
+            dynamodb_tables: BTreeMap::new(),
         }
     }
 

@@ -185,6 +185,7 @@ fn admin_route(app: &App, method: &Method, path: &str) -> Response<Full<Bytes>> 
         (&Method::POST, "reset") if app.state.dev_mode => {
             let reset = tokio::task::block_in_place(|| {
                 app.state.catalog.reset().map_err(|e| e.to_string())?;
+                app.state.dynamodb.clear().map_err(|e| e.to_string())?;
                 app.objects.clear().map_err(|e| e.to_string())
             });
             match reset {
@@ -289,19 +290,26 @@ fn answer_json(
         payload: Payload::Bytes(body),
     };
     let now = now();
+    // Errors before routing are worded by the service the target names.
+    let guess = if target.starts_with(rolegate_services::dynamodb::TARGET_PREFIX) {
+        JsonService::DynamoDb
+    } else {
+        JsonService::Kms
+    };
     let auth = match authenticate(&app.state, &app.verifier, &sreq, now, Protocol::Json) {
         Ok(a) => a,
-        Err(e) => return json_error_response(JsonService::Kms, &e),
+        Err(e) => return json_error_response(guess, &e),
     };
     let service = match auth.scope.service.as_str() {
         "kms" => JsonService::Kms,
+        "dynamodb" => JsonService::DynamoDb,
         other => {
             let e = ServiceError::new(
                 400,
                 "UnknownOperationException",
                 format!("The service {other} is not served here."),
             );
-            return json_error_response(JsonService::Kms, &e);
+            return json_error_response(guess, &e);
         }
     };
     let source_ip = peer.ip().to_string();

@@ -30,7 +30,9 @@ pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
     let master = MasterKey::load_or_create(&dir.join("master.key")).map_err(|e| bad(&e))?;
     let engine = RedbEngine::open(&dir.join("state.redb"))
         .map_err(|e| bad(&format!("{e} (is another rolegate using this directory?)")))?;
-    let catalog = Catalog::open(Arc::new(engine), &master).map_err(|e| bad(&e))?;
+    let engine: Arc<dyn rolegate_store::Engine> = Arc::new(engine);
+    let catalog = Catalog::open(engine.clone(), &master).map_err(|e| bad(&e))?;
+    let dynamodb = rolegate_core::dynamodb_items::ItemStore::open(engine).map_err(|e| bad(&e))?;
     Ok(State {
         catalog,
         tokens: TokenSealer::new(&master),
@@ -43,5 +45,6 @@ pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
             )
             .map_err(|e| bad(&e))?,
         ),
+        dynamodb: Arc::new(dynamodb),
     })
 }

@@ -187,3 +187,64 @@ fn every_routed_ec2_operation_is_authorized() {
         failures.join("\n")
     );
 }
+
+/// Well-formed input for every DynamoDB operation, naming tables that do not exist.
+fn dynamodb_input() -> serde_json::Value {
+    let key = serde_json::json!({"pk": {"S": "a"}});
+    let arn = "arn:aws:dynamodb:us-east-1:111111111111:table/missing";
+    serde_json::json!({
+        "TableName": "missing",
+        "ResourceArn": arn,
+        "Key": key,
+        "Item": key,
+        "KeyConditionExpression": "pk = :p",
+        "ExpressionAttributeValues": {":p": {"S": "a"}},
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "DeletionProtectionEnabled": false,
+        "Tags": [{"Key": "k", "Value": "v"}],
+        "TagKeys": ["k"],
+        "Policy": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"dynamodb:GetItem","Resource":"*"}]}"#,
+        "RequestItems": {"missing": {"Keys": [key]}},
+        "TransactItems": [{"Get": {"TableName": "missing", "Key": key}}],
+    })
+}
+
+#[test]
+fn every_dynamodb_operation_is_authorized() {
+    let h = Harness::new();
+    let root = Harness::root("111111111111");
+    let r = h.iam(&root, &[("Action", "CreateUser"), ("UserName", "nobody")]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let caller = h.user("111111111111", "nobody");
+    let mut failures = Vec::new();
+    let ops: Vec<&str> = crate::dynamodb::operations().map(|(n, _)| n).collect();
+    assert!(ops.len() >= 19, "only {} operations routed", ops.len());
+    for op in ops {
+        let mut input = dynamodb_input();
+        if op != "Query" {
+            if let Some(m) = input.as_object_mut() {
+                m.remove("ExpressionAttributeValues");
+                m.remove("KeyConditionExpression");
+            }
+        }
+        if op == "BatchWriteItem" {
+            input["RequestItems"] =
+                serde_json::json!({"missing": [{"PutRequest": {"Item": {"pk": {"S": "a"}}}}]});
+        }
+        if op == "TransactWriteItems" {
+            input["TransactItems"] =
+                serde_json::json!([{"Put": {"TableName": "missing", "Item": {"pk": {"S": "a"}}}}]);
+        }
+        let r = h.dynamodb(&caller, op, input);
+        if r.code() != "com.amazon.coral.service#AccessDeniedException" || r.status != 400 {
+            failures.push(format!("{op}: {} {}", r.status, r.body));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "DynamoDB operations not denied to a user without policies:\n{}",
+        failures.join("\n")
+    );
+}

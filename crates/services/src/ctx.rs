@@ -17,6 +17,8 @@ pub struct State {
     pub dev_mode: bool,
     /// Where every authorization decision is written (`rolegate explain`), if anywhere.
     pub decisions: Option<DecisionLog>,
+    /// DynamoDB items (table definitions are in the catalog).
+    pub dynamodb: Arc<rolegate_core::dynamodb_items::ItemStore>,
 }
 
 pub struct Ctx<'a> {

@@ -5,7 +5,7 @@ use crate::ctx::{Ctx, State};
 use crate::error::ServiceError;
 use crate::protocol::xml::{error, response};
 use crate::protocol::Params;
-use crate::{ec2, iam, kms, sts};
+use crate::{dynamodb, ec2, iam, kms, sts};
 use rolegate_core::authorizer::RequestFacts;
 use rolegate_core::session::SessionKind;
 use rolegate_core::Caller;
@@ -136,6 +136,7 @@ pub fn query(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonService {
     Kms,
+    DynamoDb,
 }
 
 impl JsonService {
@@ -143,12 +144,14 @@ impl JsonService {
     pub fn target_prefix(self) -> &'static str {
         match self {
             JsonService::Kms => kms::TARGET_PREFIX,
+            JsonService::DynamoDb => dynamodb::TARGET_PREFIX,
         }
     }
 
     pub fn content_type(self) -> &'static str {
         match self {
             JsonService::Kms => crate::protocol::json::CONTENT_TYPE_1_1,
+            JsonService::DynamoDb => crate::protocol::json::CONTENT_TYPE_1_0,
         }
     }
 }
@@ -164,6 +167,7 @@ pub struct JsonResponse {
 pub fn json_error_response(service: JsonService, e: &ServiceError) -> JsonResponse {
     let e = match service {
         JsonService::Kms => kms::map_error(e.clone()),
+        JsonService::DynamoDb => return dynamodb::error_reply(&e.clone().into()),
     };
     JsonResponse {
         status: e.status,
@@ -187,6 +191,10 @@ pub fn json(
         .and_then(|t| t.strip_prefix('.'));
     let handler = match service {
         JsonService::Kms => operation.and_then(kms::find),
+        // DynamoDB errors carry extra members (Item, CancellationReasons): its own dispatcher.
+        JsonService::DynamoDb => {
+            return dynamodb::handle(state, caller, facts, target, body, request_id)
+        }
     };
     let Some(handler) = handler else {
         let e = ServiceError::new(400, "UnknownOperationException", "");

@@ -9,6 +9,7 @@
 mod authorizer_coverage;
 pub mod ctx;
 pub mod dispatch;
+pub mod dynamodb;
 pub mod ec2;
 pub mod error;
 pub mod iam;

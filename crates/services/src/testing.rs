@@ -23,8 +23,11 @@ impl Harness {
     pub fn new() -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let master = MasterKey::random();
-        let engine = RedbEngine::open(&dir.path().join("db")).expect("store");
-        let catalog = Catalog::open(Arc::new(engine), &master).expect("catalog");
+        let engine: Arc<dyn rolegate_store::Engine> =
+            Arc::new(RedbEngine::open(&dir.path().join("db")).expect("store"));
+        let catalog = Catalog::open(engine.clone(), &master).expect("catalog");
+        let dynamodb =
+            Arc::new(rolegate_core::dynamodb_items::ItemStore::open(engine).expect("item store"));
         for id in ["111111111111", "222222222222"] {
             catalog
                 .create_account(Account::new(id, id, NOW))
@@ -36,6 +39,7 @@ impl Harness {
                 tokens: TokenSealer::new(&master),
                 dev_mode: true,
                 decisions: None,
+                dynamodb,
             },
             _dir: dir,
         }
@@ -142,7 +146,10 @@ impl JsonReply {
     }
 
     pub fn message(&self) -> &str {
-        self.body["message"].as_str().unwrap_or("")
+        self.body["message"]
+            .as_str()
+            .or_else(|| self.body["Message"].as_str())
+            .unwrap_or("")
     }
 
     /// A string member of the output.
@@ -188,6 +195,36 @@ impl Harness {
             caller,
             facts,
             Some(&format!("TrentService.{operation}")),
+            input.to_string().as_bytes(),
+            "test-request-id",
+        );
+        JsonReply {
+            status: r.status,
+            body: serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+impl Harness {
+    /// A DynamoDB call (`DynamoDB_20120810.<operation>`) in us-east-1.
+    pub fn dynamodb(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        input: serde_json::Value,
+    ) -> JsonReply {
+        let facts = RequestFacts {
+            source_ip: "127.0.0.1",
+            secure_transport: false,
+            region: "us-east-1",
+            now: NOW,
+        };
+        let r = crate::dispatch::json(
+            &self.state,
+            crate::dispatch::JsonService::DynamoDb,
+            caller,
+            facts,
+            Some(&format!("DynamoDB_20120810.{operation}")),
             input.to_string().as_bytes(),
             "test-request-id",
         );

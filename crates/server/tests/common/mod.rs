@@ -221,6 +221,28 @@ impl Server {
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
+    pub fn dynamodb(
+        &self,
+        key: &str,
+        secret: &str,
+        token: Option<&str>,
+    ) -> aws_sdk_dynamodb::Client {
+        let creds = aws_sdk_dynamodb::config::Credentials::new(
+            key,
+            secret,
+            token.map(str::to_owned),
+            None,
+            "test",
+        );
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds)
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+
     /// The development-mode root of `account` (12-digit key id, secret unchecked).
     pub fn root_iam(&self, account: &str) -> aws_sdk_iam::Client {
         self.iam(account, "anything", None)

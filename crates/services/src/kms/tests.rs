@@ -1384,6 +1384,7 @@ fn key_material_survives_reopening_the_store() {
         tokens: rolegate_core::session::TokenSealer::new(&master),
         dev_mode: true,
         decisions: None,
+        dynamodb: Harness::new().state.dynamodb,
     };
     let mut h = Harness::new();
     let catalog = open();
