@@ -13,7 +13,7 @@ foo="arn:aws:iam::$a:role/foo" bar="arn:aws:iam::$b:role/bar"
 admin_profile admin-a $a
 admin_profile admin-b $b
 trust_ec2='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
-trust() { echo "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"$1\"},\"Action\":\"sts:AssumeRole\"$2}]}"; }
+trust() { echo "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"$1\"},\"Action\":\"sts:AssumeRole\"${2:-}}]}"; }
 # instance_with_role ROLE POLICY: a role of B trusting EC2 with POLICY inline, its profile, and
 # an instance running with it; prints the instance id.
 instance_with_role() {
