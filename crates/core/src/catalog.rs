@@ -86,8 +86,9 @@ impl Catalog {
         let mut keys = imbl::HashMap::new();
         for (id, sealed) in engine.scan(ACCOUNTS)? {
             let plain = rows.open(&sealed, id.as_bytes())?;
-            let account: Account = serde_json::from_slice(&plain)
+            let mut account: Account = serde_json::from_slice(&plain)
                 .map_err(|e| CatalogError::Corrupt(id.clone(), e.to_string()))?;
+            account.name_policies();
             index_keys(&mut keys, &account);
             accounts.insert(id, Arc::new(account));
         }

@@ -155,6 +155,11 @@ pub struct InstanceProfile {
     pub tags: Vec<Tag>,
 }
 
+/// How explanations name an inline policy: `inline policy P of role R`.
+pub fn inline_policy_label(kind: &str, entity: &str, policy: &str) -> String {
+    format!("inline policy {policy} of {kind} {entity}")
+}
+
 /// One AWS account and everything IAM holds for it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Account {
@@ -213,6 +218,34 @@ impl Account {
             buckets: BTreeMap::new(),
             instances: BTreeMap::new(),
             dynamodb_tables: BTreeMap::new(),
+        }
+    }
+
+    /// Names every policy document for explanations (names are not stored: the store keeps
+    /// only the text), as the IAM handlers name them when they are put.
+    pub fn name_policies(&mut self) {
+        let name = |doc: &mut PolicyDoc, label: String| {
+            *doc = doc.clone().named(&label);
+        };
+        for u in self.users.values_mut() {
+            for (p, doc) in u.inline.iter_mut() {
+                name(doc, inline_policy_label("user", &u.name, p));
+            }
+        }
+        for g in self.groups.values_mut() {
+            for (p, doc) in g.inline.iter_mut() {
+                name(doc, inline_policy_label("group", &g.name, p));
+            }
+        }
+        for r in self.roles.values_mut() {
+            for (p, doc) in r.inline.iter_mut() {
+                name(doc, inline_policy_label("role", &r.name, p));
+            }
+        }
+        for m in self.policies.values_mut() {
+            for v in m.versions.iter_mut() {
+                name(&mut v.doc, m.arn.clone());
+            }
         }
     }
 

@@ -89,7 +89,7 @@ async fn a_denial_is_explained_by_its_request_id() {
     );
     // Both sides: the caller's own policy did allow.
     assert!(
-        text.contains("allowed by assume: statement 0 (Sid \"AssumeB\")"),
+        text.contains("allowed by inline policy assume of user Anne: statement 0 (Sid \"AssumeB\")"),
         "{text}"
     );
     // --last finds the same request.
@@ -120,7 +120,7 @@ async fn a_cross_account_allow_shows_both_sides() {
         ),
         "{text}"
     );
-    assert!(text.contains("allowed by assume: statement 0"), "{text}");
+    assert!(text.contains("allowed by inline policy assume of user Anne: statement 0"), "{text}");
     assert!(
         text.contains(&format!(
             "allowed by trust policy of {role_arn}: statement 0"
@@ -235,6 +235,33 @@ async fn an_explicit_deny_in_a_bucket_policy_names_its_statement() {
     );
     assert!(
         text.contains("denied by bucket policy of explained: statement 0 (Sid \"NoSecrets\")"),
+        "{text}"
+    );
+}
+
+/// Policy names come back after a restart (the store keeps only the texts).
+#[tokio::test(flavor = "multi_thread")]
+async fn policies_keep_their_names_across_a_restart() {
+    let mut server = Server::start();
+    let (_, role_arn) = setup(&server).await;
+    let anne = {
+        let iam = server.root_iam(A);
+        common::new_key(&iam, "Anne").await
+    };
+    server.kill_and_restart();
+    let err = server
+        .sts_of(&anne)
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("sess")
+        .send()
+        .await
+        .unwrap_err();
+    let rid = err.request_id().unwrap().to_owned();
+    let (ok, text) = rolegate(&server, &["explain", &rid]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("allowed by inline policy assume of user Anne: statement 0 (Sid \"AssumeB\")"),
         "{text}"
     );
 }
