@@ -57,15 +57,19 @@ impl TableRef {
     }
 
     fn row_key(&self, key: &KeyBytes) -> String {
-        format!(
-            "{}/{}/{}/{}/{}",
-            self.id.account,
-            self.id.region,
-            self.id.id,
-            hex::encode(&key.0),
-            hex::encode(&key.1)
-        )
+        row_key(&self.id, key)
     }
+}
+
+fn row_key(id: &TableId, key: &KeyBytes) -> String {
+    format!(
+        "{}/{}/{}/{}/{}",
+        id.account,
+        id.region,
+        id.id,
+        hex::encode(&key.0),
+        hex::encode(&key.1)
+    )
 }
 
 fn encoded(item: &Item, hash: &str, range: Option<&str>) -> Option<KeyBytes> {
@@ -401,6 +405,36 @@ impl ItemStore {
         Ok(())
     }
 
+    /// Erases, durably, the items of tables that no longer exist: DeleteTable removes the
+    /// definition first, so a crash before its items were erased leaves them unreachable.
+    pub fn purge_orphans(&self, live: impl Fn(&TableId) -> bool) -> Result<usize, ItemStoreError> {
+        let _guard = self.write.lock();
+        let orphans: Vec<(TableId, Arc<TableItems>)> = self
+            .tables
+            .read()
+            .iter()
+            .filter(|(id, _)| !live(id))
+            .map(|(id, t)| (id.clone(), t.clone()))
+            .collect();
+        let mut batch = Batch::new();
+        for (id, items) in &orphans {
+            let d = items.data.read();
+            for (h, part) in &d.items {
+                for r in part.keys() {
+                    batch.delete(ITEMS, row_key(id, &(h.clone(), r.clone())));
+                }
+            }
+        }
+        if !batch.is_empty() {
+            self.engine.commit(batch)?;
+        }
+        let mut tables = self.tables.write();
+        for (id, _) in &orphans {
+            tables.remove(id);
+        }
+        Ok(orphans.len())
+    }
+
     /// Erases every item (development-mode reset).
     pub fn clear(&self) -> Result<(), ItemStoreError> {
         let _guard = self.write.lock();
@@ -510,6 +544,14 @@ mod tests {
         };
         assert_eq!(collect(&s, &t, Some("g"), g), vec![10, 100]);
         assert_eq!(s.stats(&t).0, 4);
+        // Items of a table the catalog no longer has are purged, durably.
+        assert_eq!(s.purge_orphans(|id| id.id != "t1")?, 1);
+        drop(s);
+        let s = ItemStore::open(Arc::new(RedbEngine::open(&path)?))?;
+        assert_eq!(s.stats(&t).0, 0);
+        s.write(|_| {
+            Ok::<_, ItemStoreError>((vec![Change::Put(t.clone(), item("c", 1, None))], ()))
+        })?;
         s.drop_table(&t)?;
         assert_eq!(s.stats(&t).0, 0);
         drop(s);

@@ -5,7 +5,7 @@ use super::common::{
     authorize, check_enum, condition_failed, expression, item_member, old_on_failure,
     refuse_legacy, substitutions, table_ref, table_target, validation, CondKeys, DdbError,
 };
-use super::keys::{check_item, check_key, check_update_targets};
+use super::keys::{check_item, check_key, check_update_targets, check_updated};
 use super::Handler;
 use crate::ctx::Ctx;
 use crate::protocol::json::{missing, JsonInput};
@@ -197,7 +197,7 @@ fn update_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
             Some(u) => u.apply(&base)?,
             None => (base, Vec::new()),
         };
-        check_item(table, &new)?;
+        check_updated(table, &new)?;
         let change = Change::Put(tref.clone(), new.clone());
         Ok::<_, DdbError>((vec![change], (old, new, changed)))
     })?;

@@ -8,7 +8,7 @@ use super::common::{
     table_target, validation, CondKeys, DdbError, Target,
 };
 use super::items::{check_condition, key_cond_keys};
-use super::keys::{check_item, check_key, check_update_targets};
+use super::keys::{check_item, check_key, check_update_targets, check_updated};
 use super::Handler;
 use crate::ctx::Ctx;
 use crate::protocol::json::{missing, JsonInput};
@@ -149,7 +149,7 @@ fn decide(s: &ItemStore, op: &Op) -> Result<Option<Change>, DdbError> {
                 Some(u) => u.apply(&base)?.0,
                 None => base,
             };
-            check_item(table, &new)?;
+            check_updated(table, &new)?;
             Some(Change::Put(tref, new))
         }
     })

@@ -361,6 +361,16 @@ fn update_item_applies_expressions_and_returns_values() {
     err_code(&r, "ValidationException");
     let r = h.dynamodb(
         &root,
+        "UpdateItem",
+        json!({"TableName": "tbl", "Key": key, "UpdateExpression": "SET big = :b",
+               "ExpressionAttributeValues": {":b": {"S": "x".repeat(400 * 1024)}}}),
+    );
+    assert_eq!(
+        err(&r).1,
+        "Item size to update has exceeded the maximum allowed size"
+    );
+    let r = h.dynamodb(
+        &root,
         "GetItem",
         json!({"TableName": "tbl", "Key": key, "ProjectionExpression": "#c, s",
         "ExpressionAttributeNames": {"#c": "count"}}),
