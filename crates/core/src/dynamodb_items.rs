@@ -332,6 +332,22 @@ impl ItemStore {
         (d.count, d.bytes)
     }
 
+    /// The number of items in an index and their total size (whole items: projections are
+    /// applied when reading).
+    pub fn index_stats(&self, t: &TableRef, index: &str) -> (usize, usize) {
+        let items = self.table(t);
+        let d = items.data.read();
+        d.parts(Some(index))
+            .map(|p| {
+                p.values()
+                    .flat_map(|part| part.values())
+                    .fold((0, 0), |(n, b), i| {
+                        (n + 1, b + rolegate_dynamo::item_size(i))
+                    })
+            })
+            .unwrap_or((0, 0))
+    }
+
     /// The one write path. `decide` runs under the writers' lock, reads the current items
     /// through the store, and returns the changes to make (or an error: nothing changes). The
     /// changes are committed durably before they become visible and before this returns.

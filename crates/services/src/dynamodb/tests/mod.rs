@@ -380,3 +380,45 @@ fn update_item_applies_expressions_and_returns_values() {
         json!({"count": {"N": "2"}, "s": {"SS": ["x"]}})
     );
 }
+
+#[test]
+fn conditional_writes_are_atomic_under_concurrency() {
+    let h = Harness::new();
+    let root = Harness::root(A);
+    create(&h, &root, "ctr", false);
+    let wins = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| {
+                for _ in 0..5 {
+                    let r = h.dynamodb(
+                        &root,
+                        "UpdateItem",
+                        json!({"TableName": "ctr", "Key": {"pk": {"S": "c"}}, "UpdateExpression": "ADD n :one",
+                               "ExpressionAttributeValues": {":one": {"N": "1"}}}),
+                    );
+                    ok(&r);
+                }
+                // Everyone races to create the same item: exactly one may win.
+                let r = h.dynamodb(
+                    &root,
+                    "PutItem",
+                    json!({"TableName": "ctr", "Item": {"pk": {"S": "once"}},
+                           "ConditionExpression": "attribute_not_exists(pk)"}),
+                );
+                if r.status == 200 {
+                    wins.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                } else {
+                    err_code(&r, "ConditionalCheckFailedException");
+                }
+            });
+        }
+    });
+    let r = h.dynamodb(
+        &root,
+        "GetItem",
+        json!({"TableName": "ctr", "Key": {"pk": {"S": "c"}}}),
+    );
+    assert_eq!(r.body["Item"]["n"], json!({"N": "30"}));
+    assert_eq!(wins.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

@@ -166,6 +166,10 @@ fn query_and_scan_on_tables_and_indexes() {
         json!({"TableName": "idx", "IndexName": "by-g"}),
     );
     assert_eq!(r.body["Count"], 3);
+    let r = h.dynamodb(&root, "DescribeTable", json!({"TableName": "idx"}));
+    assert_eq!(r.body["Table"]["ItemCount"], 6);
+    assert_eq!(r.body["Table"]["GlobalSecondaryIndexes"][0]["ItemCount"], 3);
+    assert_eq!(r.body["Table"]["LocalSecondaryIndexes"][0]["ItemCount"], 5);
 }
 
 #[test]
