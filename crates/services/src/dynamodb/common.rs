@@ -360,3 +360,49 @@ pub(crate) fn old_on_failure(input: &JsonInput) -> Result<bool, DdbError> {
     )?;
     Ok(v == "ALL_OLD")
 }
+
+/// ReturnConsumedCapacity: whether (and how) the output reports the capacity consumed.
+pub(crate) fn capacity_mode(input: &JsonInput) -> Result<Option<bool>, DdbError> {
+    let v = input.str("ReturnConsumedCapacity")?.unwrap_or("NONE");
+    check_enum("returnConsumedCapacity", v, &["INDEXES", "TOTAL", "NONE"])?;
+    Ok(match v {
+        "INDEXES" => Some(true),
+        "TOTAL" => Some(false),
+        _ => None,
+    })
+}
+
+/// Read capacity units for `bytes` read: 4 KB units, half for eventually consistent reads.
+pub(crate) fn read_units(bytes: usize, consistent: bool) -> f64 {
+    let units = bytes.div_ceil(4096).max(1) as f64;
+    if consistent {
+        units
+    } else {
+        units / 2.0
+    }
+}
+
+/// Write capacity units for an item of `bytes`: 1 KB units.
+pub(crate) fn write_units(bytes: usize) -> f64 {
+    bytes.div_ceil(1024).max(1) as f64
+}
+
+/// One ConsumedCapacity entry, as DynamoDB reports it.
+pub(crate) fn consumed_json(table: &str, units: f64, indexes: bool) -> Json {
+    let mut c = serde_json::json!({"TableName": table, "CapacityUnits": units});
+    if let (true, Json::Object(m)) = (indexes, &mut c) {
+        m.insert("Table".into(), serde_json::json!({"CapacityUnits": units}));
+    }
+    c
+}
+
+/// Adds `ConsumedCapacity` to a single-table output when the request asked for it.
+pub(crate) fn with_consumed(mut out: Json, mode: Option<bool>, table: &str, units: f64) -> Json {
+    if let (Some(indexes), Json::Object(m)) = (mode, &mut out) {
+        m.insert(
+            "ConsumedCapacity".into(),
+            consumed_json(table, units, indexes),
+        );
+    }
+    out
+}

@@ -3,8 +3,8 @@
 //! parallel scan segments.
 
 use super::common::{
-    authorize, check_enum, expression, item_member, refuse_legacy, substitutions, table_ref,
-    table_target, validation, CondKeys, DdbError,
+    authorize, capacity_mode, check_enum, expression, item_member, read_units, refuse_legacy,
+    substitutions, table_ref, table_target, validation, with_consumed, CondKeys, DdbError,
 };
 use super::keys::{encode, key_of};
 use super::Handler;
@@ -99,6 +99,8 @@ impl Source<'_> {
 
 /// The members Query and Scan share, decoded and checked against the source.
 struct Read {
+    consistent: bool,
+    capacity: Option<bool>,
     select: String,
     limit: Option<usize>,
     filter: Option<Condition>,
@@ -155,6 +157,8 @@ fn read_members(
     }
     keys.select = Some(select.clone());
     Ok(Read {
+        consistent: input.bool("ConsistentRead")?.unwrap_or(false),
+        capacity: capacity_mode(input)?,
         select,
         limit,
         filter,
@@ -259,6 +263,7 @@ fn run(
     if let Some(e) = failure {
         return Err(e);
     }
+    let units = read_units(bytes, read.consistent);
     let mut out = json!({"Count": count, "ScannedCount": scanned});
     if let Value::Object(m) = &mut out {
         if read.select != "COUNT" {
@@ -268,7 +273,7 @@ fn run(
             m.insert("LastEvaluatedKey".into(), item_to_json(&k));
         }
     }
-    Ok(out)
+    Ok(with_consumed(out, read.capacity, &src.table.name, units))
 }
 
 fn query(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {

@@ -422,3 +422,55 @@ fn conditional_writes_are_atomic_under_concurrency() {
     assert_eq!(r.body["Item"]["n"], json!({"N": "30"}));
     assert_eq!(wins.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+#[test]
+fn consumed_capacity_is_reported_when_asked() {
+    let h = Harness::new();
+    let root = Harness::root(A);
+    create(&h, &root, "cap", true);
+    // 3 KB item: 3 write units; reading it: one 4 KB unit, halved unless consistent.
+    let big = json!({"S": "x".repeat(3000)});
+    let r = h.dynamodb(
+        &root,
+        "PutItem",
+        json!({"TableName": "cap", "Item": item("a", 1, json!({"big": big})), "ReturnConsumedCapacity": "TOTAL"}),
+    );
+    assert_eq!(
+        r.body["ConsumedCapacity"],
+        json!({"TableName": "cap", "CapacityUnits": 3.0})
+    );
+    let key = json!({"pk": {"S": "a"}, "sk": {"N": "1"}});
+    let r = h.dynamodb(
+        &root,
+        "GetItem",
+        json!({"TableName": "cap", "Key": key, "ReturnConsumedCapacity": "INDEXES"}),
+    );
+    assert_eq!(
+        r.body["ConsumedCapacity"],
+        json!({"TableName": "cap", "CapacityUnits": 0.5, "Table": {"CapacityUnits": 0.5}})
+    );
+    let r = h.dynamodb(
+        &root,
+        "Query",
+        json!({"TableName": "cap", "KeyConditionExpression": "pk = :p", "ConsistentRead": true,
+               "ExpressionAttributeValues": {":p": {"S": "a"}}, "ReturnConsumedCapacity": "TOTAL"}),
+    );
+    assert_eq!(r.body["ConsumedCapacity"]["CapacityUnits"], 1.0);
+    let r = h.dynamodb(&root, "GetItem", json!({"TableName": "cap", "Key": key}));
+    assert!(r.body.get("ConsumedCapacity").is_none());
+    let r = h.dynamodb(
+        &root,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Delete": {"TableName": "cap", "Key": key}}], "ReturnConsumedCapacity": "TOTAL"}),
+    );
+    assert_eq!(
+        r.body["ConsumedCapacity"],
+        json!([{"TableName": "cap", "CapacityUnits": 2.0}])
+    );
+    let r = h.dynamodb(
+        &root,
+        "GetItem",
+        json!({"TableName": "cap", "Key": key, "ReturnConsumedCapacity": "ALL"}),
+    );
+    err_code(&r, "ValidationException");
+}
