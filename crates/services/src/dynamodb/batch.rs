@@ -12,7 +12,9 @@ use super::Handler;
 use crate::ctx::Ctx;
 use crate::protocol::json::{missing, serialization, JsonInput};
 use rolegate_core::dynamodb_items::{Change, KeyBytes};
-use rolegate_dynamo::{item_from_json, item_size, item_to_json, Item, Projection};
+use rolegate_dynamo::{
+    item_from_json, item_from_json_in, item_size, item_to_json, Item, Layer, Projection,
+};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
@@ -156,14 +158,20 @@ fn batch_write_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbEr
                 match (w.get("PutRequest"), w.get("DeleteRequest")) {
                     (Some(p), None) => {
                         let p = JsonInput::from_value(p.clone())?;
-                        let item = item_from_json(p.get("Item").ok_or_else(|| missing("Item"))?)?;
+                        let item = item_from_json_in(
+                            p.get("Item").ok_or_else(|| missing("Item"))?,
+                            Layer::Older,
+                        )?;
                         ck.attributes(item.keys());
                         key_cond_keys(t.table.as_ref(), &item, &mut ck);
                         Write::Put(item)
                     }
                     (None, Some(d)) => {
                         let d = JsonInput::from_value(d.clone())?;
-                        let key = item_from_json(d.get("Key").ok_or_else(|| missing("Key"))?)?;
+                        let key = item_from_json_in(
+                            d.get("Key").ok_or_else(|| missing("Key"))?,
+                            Layer::Older,
+                        )?;
                         key_cond_keys(t.table.as_ref(), &key, &mut ck);
                         Write::Delete(key)
                     }

@@ -10,7 +10,7 @@ use base64::Engine;
 use rolegate_core::dynamodb::{table_arn, table_key, valid_table_name, Table};
 use rolegate_core::dynamodb_items::{IndexSpec, ItemStoreError, TableId, TableRef};
 use rolegate_core::ResourceGuard;
-use rolegate_dynamo::{Item, Substitutions, Value};
+use rolegate_dynamo::{Item, Layer, Substitutions, Value};
 use rolegate_policy::{Context, ResourcePolicyKind};
 use serde_json::{Map, Value as Json};
 
@@ -311,9 +311,16 @@ pub(crate) fn table_ref(t: &Table) -> TableRef {
 
 /// ExpressionAttributeNames/Values of a request (or of one transaction item).
 pub(crate) fn substitutions(input: &JsonInput) -> Result<Substitutions, DdbError> {
-    Ok(Substitutions::from_json(
+    substitutions_in(input, Layer::Current)
+}
+
+/// As [`substitutions`], with the value-validation layer the operation uses on AWS (the older
+/// one for BatchWriteItem, TransactWriteItems, TransactGetItems and Scan).
+pub(crate) fn substitutions_in(input: &JsonInput, layer: Layer) -> Result<Substitutions, DdbError> {
+    Ok(Substitutions::from_json_in(
         input.get("ExpressionAttributeNames"),
         input.get("ExpressionAttributeValues"),
+        layer,
     )?)
 }
 
@@ -342,9 +349,18 @@ pub(crate) fn refuse_legacy(input: &JsonInput, members: &[&str]) -> Result<(), D
 
 /// An optional map member decoded as an item (Key, Item, ExclusiveStartKey).
 pub(crate) fn item_member(input: &JsonInput, member: &str) -> Result<Option<Item>, DdbError> {
+    item_member_in(input, member, Layer::Current)
+}
+
+/// As [`item_member`], in the given value-validation layer.
+pub(crate) fn item_member_in(
+    input: &JsonInput,
+    member: &str,
+    layer: Layer,
+) -> Result<Option<Item>, DdbError> {
     match input.get(member) {
         None => Ok(None),
-        Some(v) => Ok(Some(rolegate_dynamo::item_from_json(v)?)),
+        Some(v) => Ok(Some(rolegate_dynamo::item_from_json_in(v, layer)?)),
     }
 }
 

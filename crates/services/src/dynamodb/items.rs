@@ -157,14 +157,6 @@ fn get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     Ok(with_consumed(out, capacity, &table.name, units))
 }
 
-/// The attributes of `item` among `names` (ReturnValues UPDATED_OLD / UPDATED_NEW).
-fn only(item: &Item, names: &[String]) -> Item {
-    item.iter()
-        .filter(|(k, _)| names.contains(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 fn update_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let target = table_target(ctx, input)?;
     refuse_legacy(
@@ -195,28 +187,34 @@ fn update_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
         check_update_targets(table, &u.target_names())?;
     }
     let tref = table_ref(table);
-    let (old, new, changed) = ctx.state.dynamodb.write(|s| {
+    let (old, new) = ctx.state.dynamodb.write(|s| {
         let old = s.get(&tref, &k);
         check_condition(cond.as_ref(), old.as_deref(), old_fail)?;
         let base: Item = match &old {
             Some(o) => (**o).clone(),
             None => key.clone(),
         };
-        let (new, changed) = match &update {
-            Some(u) => u.apply(&base)?,
-            None => (base, Vec::new()),
+        let new = match &update {
+            Some(u) => u.apply_to(&base, old.is_some())?.0,
+            None => base,
         };
         check_updated(table, &new)?;
         let change = Change::Put(tref.clone(), new.clone());
-        Ok::<_, DdbError>((vec![change], (old, new, changed)))
+        Ok::<_, DdbError>((vec![change], (old, new)))
     })?;
     let old = old.map(|o| (*o).clone());
     let units = write_units(item_size(&new).max(old.as_ref().map_or(0, item_size)));
     let out = match rv.as_str() {
         "ALL_OLD" => attributes(old.as_ref()),
         "ALL_NEW" => attributes(Some(&new)),
-        "UPDATED_OLD" => attributes(old.as_ref().map(|o| only(o, &changed)).as_ref()),
-        "UPDATED_NEW" => attributes(Some(&only(&new, &changed))),
+        // Only the targeted (possibly nested) parts, as DynamoDB returns them.
+        "UPDATED_OLD" => attributes(
+            old.as_ref()
+                .zip(update.as_ref())
+                .map(|(o, u)| u.updated_parts(o))
+                .as_ref(),
+        ),
+        "UPDATED_NEW" => attributes(update.as_ref().map(|u| u.updated_parts(&new)).as_ref()),
         _ => Value::Object(Map::new()),
     };
     Ok(with_consumed(out, capacity, &table.name, units))

@@ -4,8 +4,8 @@
 //! A failed condition cancels the whole transaction with one reason per item.
 
 use super::common::{
-    authorize, capacity_mode, consumed_json, ddb_error, expression, item_member, old_on_failure,
-    read_units, substitutions, table_ref, table_target, validation, write_units, CondKeys,
+    authorize, capacity_mode, consumed_json, ddb_error, expression, item_member_in, old_on_failure,
+    read_units, substitutions_in, table_ref, table_target, validation, write_units, CondKeys,
     DdbError, Target,
 };
 use super::items::{check_condition, key_cond_keys};
@@ -14,7 +14,7 @@ use super::Handler;
 use crate::ctx::Ctx;
 use crate::protocol::json::{missing, JsonInput};
 use rolegate_core::dynamodb_items::{Change, ItemStore, KeyBytes};
-use rolegate_dynamo::{item_size, item_to_json, Condition, Item, Projection, Update};
+use rolegate_dynamo::{item_size, item_to_json, Condition, Item, Layer, Projection, Update};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
@@ -76,7 +76,7 @@ fn only_member<'a>(item: &JsonInput, names: &[&'a str]) -> Result<(&'a str, Json
 
 fn parse_op(ctx: &mut Ctx<'_>, which: &str, m: &JsonInput) -> Result<(Op, &'static str), DdbError> {
     let target = table_target(ctx, m)?;
-    let mut subs = substitutions(m)?;
+    let mut subs = substitutions_in(m, Layer::Older)?;
     let mut keys = CondKeys::default();
     let cond = match expression(m, "ConditionExpression")? {
         Some(c) => {
@@ -88,12 +88,14 @@ fn parse_op(ctx: &mut Ctx<'_>, which: &str, m: &JsonInput) -> Result<(Op, &'stat
     };
     let (kind, key_item, action) = match which {
         "Put" => {
-            let item = item_member(m, "Item")?.ok_or_else(|| DdbError::from(missing("Item")))?;
+            let item = item_member_in(m, "Item", Layer::Older)?
+                .ok_or_else(|| DdbError::from(missing("Item")))?;
             keys.attributes(item.keys());
             (Kind::Put(item.clone()), item, "PutItem")
         }
         other => {
-            let key = item_member(m, "Key")?.ok_or_else(|| DdbError::from(missing("Key")))?;
+            let key = item_member_in(m, "Key", Layer::Older)?
+                .ok_or_else(|| DdbError::from(missing("Key")))?;
             match other {
                 "ConditionCheck" => {
                     if cond.is_none() {
@@ -143,11 +145,12 @@ fn decide(s: &ItemStore, op: &Op) -> Result<Option<Change>, DdbError> {
         Kind::Put(item) => Some(Change::Put(tref, item.clone())),
         Kind::Delete => old.map(|_| Change::Delete(tref, op.key.clone())),
         Kind::Update(u) => {
+            let exists = old.is_some();
             let base = old
                 .map(|o| (*o).clone())
                 .unwrap_or_else(|| op.key_item.clone());
             let new = match u {
-                Some(u) => u.apply(&base)?.0,
+                Some(u) => u.apply_to(&base, exists)?.0,
                 None => base,
             };
             check_updated(table, &new)?;
@@ -271,8 +274,9 @@ fn transact_get_items(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, Ddb
     for item in &items {
         let (_, m) = only_member(item, &["Get"])?;
         let target = table_target(ctx, &m)?;
-        let key = item_member(&m, "Key")?.ok_or_else(|| DdbError::from(missing("Key")))?;
-        let mut subs = substitutions(&m)?;
+        let key = item_member_in(&m, "Key", Layer::Older)?
+            .ok_or_else(|| DdbError::from(missing("Key")))?;
+        let mut subs = substitutions_in(&m, Layer::Older)?;
         let projection = match expression(&m, "ProjectionExpression")? {
             Some(p) => Some(Projection::parse(p, &mut subs)?),
             None => None,

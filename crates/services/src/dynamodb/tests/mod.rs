@@ -474,3 +474,39 @@ fn consumed_capacity_is_reported_when_asked() {
     );
     err_code(&r, "ValidationException");
 }
+
+#[test]
+fn updated_values_are_the_targeted_parts() {
+    let h = Harness::new();
+    let root = Harness::root(A);
+    create(&h, &root, "upd", true);
+    ok(&put(
+        &h,
+        &root,
+        "upd",
+        item(
+            "a",
+            1,
+            json!({"m": {"M": {"a": {"N": "1"}, "b": {"N": "2"}}}}),
+        ),
+    ));
+    let key = json!({"pk": {"S": "a"}, "sk": {"N": "1"}});
+    let r = h.dynamodb(
+        &root,
+        "UpdateItem",
+        json!({"TableName": "upd", "Key": key, "UpdateExpression": "SET m.a = :v",
+               "ExpressionAttributeValues": {":v": {"N": "5"}}, "ReturnValues": "UPDATED_NEW"}),
+    );
+    assert_eq!(r.body["Attributes"], json!({"m": {"M": {"a": {"N": "5"}}}}));
+    // A REMOVE under an absent attribute is ignored when the item does not exist yet.
+    let r = h.dynamodb(
+        &root,
+        "UpdateItem",
+        json!({"TableName": "upd", "Key": {"pk": {"S": "new"}, "sk": {"N": "1"}},
+               "UpdateExpression": "REMOVE x.y", "ReturnValues": "ALL_NEW"}),
+    );
+    assert_eq!(
+        r.body["Attributes"],
+        json!({"pk": {"S": "new"}, "sk": {"N": "1"}})
+    );
+}
