@@ -96,11 +96,25 @@ async fn tables_items_and_every_attribute_type() {
         .unwrap();
     let attrs = out.attributes().unwrap();
     assert_eq!(attrs["num"], AttributeValue::N("-10".into()));
+    assert!(!attrs.contains_key("yes"));
+    // Setting past the end of a list appends.
+    let got = db
+        .get_item()
+        .table_name("things")
+        .set_key(Some(key("a", 1)))
+        .projection_expression("lst, ss")
+        .send()
+        .await
+        .unwrap();
+    let got = got.item().unwrap();
     assert_eq!(
-        attrs["lst"],
+        got["lst"],
         AttributeValue::L(vec![n(1), s("x"), s("appended")])
     );
-    assert!(!attrs.contains_key("yes"));
+    assert_eq!(
+        got["ss"],
+        AttributeValue::Ss(vec!["a".into(), "b".into(), "c".into()])
+    );
 
     // A failed condition, with the old item in the error as asked.
     let e = db
