@@ -210,3 +210,22 @@ async fn cross_account_through_an_assumed_role_and_a_resource_policy() {
         .await);
     assert_eq!(code, "AccessDeniedException");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_keys_and_bad_signatures_are_refused_in_dynamodb_terms() {
+    let server = Server::start();
+    let db = root(&server, A);
+    create_table(&db, "signed").await;
+    let stranger = server.dynamodb("AKIAIOSFODNN7EXAMPLE", "secret", None);
+    let (code, message) = err(stranger.list_tables().send().await);
+    assert_eq!(code, "UnrecognizedClientException");
+    assert_eq!(
+        message,
+        "The security token included in the request is invalid."
+    );
+    let iam = server.root_iam(A);
+    let k = user_with_key(&iam, "signer").await;
+    let forged = server.dynamodb(&k.id, "not-the-secret", None);
+    let (code, _) = err(forged.list_tables().send().await);
+    assert_eq!(code, "InvalidSignatureException");
+}
