@@ -57,15 +57,19 @@ impl TableRef {
     }
 
     fn row_key(&self, key: &KeyBytes) -> String {
-        format!(
-            "{}/{}/{}/{}/{}",
-            self.id.account,
-            self.id.region,
-            self.id.id,
-            hex::encode(&key.0),
-            hex::encode(&key.1)
-        )
+        row_key(&self.id, key)
     }
+}
+
+fn row_key(id: &TableId, key: &KeyBytes) -> String {
+    format!(
+        "{}/{}/{}/{}/{}",
+        id.account,
+        id.region,
+        id.id,
+        hex::encode(&key.0),
+        hex::encode(&key.1)
+    )
 }
 
 fn encoded(item: &Item, hash: &str, range: Option<&str>) -> Option<KeyBytes> {
@@ -328,6 +332,22 @@ impl ItemStore {
         (d.count, d.bytes)
     }
 
+    /// The number of items in an index and their total size (whole items: projections are
+    /// applied when reading).
+    pub fn index_stats(&self, t: &TableRef, index: &str) -> (usize, usize) {
+        let items = self.table(t);
+        let d = items.data.read();
+        d.parts(Some(index))
+            .map(|p| {
+                p.values()
+                    .flat_map(|part| part.values())
+                    .fold((0, 0), |(n, b), i| {
+                        (n + 1, b + rolegate_dynamo::item_size(i))
+                    })
+            })
+            .unwrap_or((0, 0))
+    }
+
     /// The one write path. `decide` runs under the writers' lock, reads the current items
     /// through the store, and returns the changes to make (or an error: nothing changes). The
     /// changes are committed durably before they become visible and before this returns.
@@ -399,6 +419,36 @@ impl ItemStore {
         }
         self.tables.write().remove(&t.id);
         Ok(())
+    }
+
+    /// Erases, durably, the items of tables that no longer exist: DeleteTable removes the
+    /// definition first, so a crash before its items were erased leaves them unreachable.
+    pub fn purge_orphans(&self, live: impl Fn(&TableId) -> bool) -> Result<usize, ItemStoreError> {
+        let _guard = self.write.lock();
+        let orphans: Vec<(TableId, Arc<TableItems>)> = self
+            .tables
+            .read()
+            .iter()
+            .filter(|(id, _)| !live(id))
+            .map(|(id, t)| (id.clone(), t.clone()))
+            .collect();
+        let mut batch = Batch::new();
+        for (id, items) in &orphans {
+            let d = items.data.read();
+            for (h, part) in &d.items {
+                for r in part.keys() {
+                    batch.delete(ITEMS, row_key(id, &(h.clone(), r.clone())));
+                }
+            }
+        }
+        if !batch.is_empty() {
+            self.engine.commit(batch)?;
+        }
+        let mut tables = self.tables.write();
+        for (id, _) in &orphans {
+            tables.remove(id);
+        }
+        Ok(orphans.len())
     }
 
     /// Erases every item (development-mode reset).
@@ -510,6 +560,14 @@ mod tests {
         };
         assert_eq!(collect(&s, &t, Some("g"), g), vec![10, 100]);
         assert_eq!(s.stats(&t).0, 4);
+        // Items of a table the catalog no longer has are purged, durably.
+        assert_eq!(s.purge_orphans(|id| id.id != "t1")?, 1);
+        drop(s);
+        let s = ItemStore::open(Arc::new(RedbEngine::open(&path)?))?;
+        assert_eq!(s.stats(&t).0, 0);
+        s.write(|_| {
+            Ok::<_, ItemStoreError>((vec![Change::Put(t.clone(), item("c", 1, None))], ()))
+        })?;
         s.drop_table(&t)?;
         assert_eq!(s.stats(&t).0, 0);
         drop(s);

@@ -33,6 +33,16 @@ pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
     let engine: Arc<dyn rolegate_store::Engine> = Arc::new(engine);
     let catalog = Catalog::open(engine.clone(), &master).map_err(|e| bad(&e))?;
     let dynamodb = rolegate_core::dynamodb_items::ItemStore::open(engine).map_err(|e| bad(&e))?;
+    let snap = catalog.snapshot();
+    dynamodb
+        .purge_orphans(|id| {
+            snap.account(&id.account).is_some_and(|a| {
+                a.dynamodb_tables
+                    .values()
+                    .any(|t| t.id == id.id && t.region == id.region)
+            })
+        })
+        .map_err(|e| bad(&e))?;
     Ok(State {
         catalog,
         tokens: TokenSealer::new(&master),

@@ -3,8 +3,8 @@
 //! processed here (UnprocessedKeys/UnprocessedItems are always empty).
 
 use super::common::{
-    authorize, expression, refuse_legacy, substitutions, table_ref, target, validation, CondKeys,
-    DdbError,
+    authorize, capacity_mode, consumed_json, expression, read_units, refuse_legacy, substitutions,
+    table_ref, target, validation, write_units, CondKeys, DdbError,
 };
 use super::items::key_cond_keys;
 use super::keys::{check_item, check_key};
@@ -12,7 +12,9 @@ use super::Handler;
 use crate::ctx::Ctx;
 use crate::protocol::json::{missing, serialization, JsonInput};
 use rolegate_core::dynamodb_items::{Change, KeyBytes};
-use rolegate_dynamo::{item_from_json, item_to_json, Item, Projection};
+use rolegate_dynamo::{
+    item_from_json, item_from_json_in, item_size, item_to_json, Item, Layer, Projection,
+};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
@@ -48,7 +50,7 @@ fn batch_get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbErro
         let t = target(ctx, "requestItems.member.key", name)?;
         let req = JsonInput::from_value(req.clone())?;
         refuse_legacy(&req, &["AttributesToGet"])?;
-        req.bool("ConsistentRead")?;
+        let consistent = req.bool("ConsistentRead")?.unwrap_or(false);
         let keys: Vec<Item> = match req.get("Keys") {
             Some(Value::Array(a)) => a.iter().map(item_from_json).collect::<Result<_, _>>()?,
             _ => return Err(missing("Keys").into()),
@@ -80,13 +82,15 @@ fn batch_get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbErro
             }
             .into(),
         );
-        plans.push((name.clone(), t, keys, projection, ck));
+        plans.push((name.clone(), t, keys, projection, ck, consistent));
     }
-    for (_, t, _, _, ck) in &plans {
+    for (_, t, _, _, ck, _) in &plans {
         authorize(ctx, "BatchGetItem", t, None, ck)?;
     }
+    let capacity = capacity_mode(input)?;
+    let mut consumed = Vec::new();
     let mut responses = Map::new();
-    for (name, t, keys, projection, _) in plans {
+    for (name, t, keys, projection, _, consistent) in plans {
         let table = t.existing()?;
         let mut seen: HashSet<KeyBytes> = HashSet::new();
         let mut encoded = Vec::new();
@@ -98,9 +102,19 @@ fn batch_get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbErro
             encoded.push(kb);
         }
         let tref = table_ref(table);
-        let found: Vec<Value> = encoded
+        let items: Vec<_> = encoded
             .iter()
             .filter_map(|k| ctx.state.dynamodb.get(&tref, k))
+            .collect();
+        let units: f64 = items
+            .iter()
+            .map(|i| read_units(item_size(i), consistent))
+            .sum();
+        if let Some(indexes) = capacity {
+            consumed.push(consumed_json(&table.name, units, indexes));
+        }
+        let found: Vec<Value> = items
+            .into_iter()
             .map(|i| match &projection {
                 Some(p) => item_to_json(&p.apply(&i)),
                 None => item_to_json(&i),
@@ -108,7 +122,11 @@ fn batch_get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbErro
             .collect();
         responses.insert(name, Value::Array(found));
     }
-    Ok(json!({"Responses": responses, "UnprocessedKeys": {}}))
+    let mut out = json!({"Responses": responses, "UnprocessedKeys": {}});
+    if capacity.is_some() {
+        out["ConsumedCapacity"] = Value::Array(consumed);
+    }
+    Ok(out)
 }
 
 /// One write of a BatchWriteItem.
@@ -140,14 +158,20 @@ fn batch_write_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbEr
                 match (w.get("PutRequest"), w.get("DeleteRequest")) {
                     (Some(p), None) => {
                         let p = JsonInput::from_value(p.clone())?;
-                        let item = item_from_json(p.get("Item").ok_or_else(|| missing("Item"))?)?;
+                        let item = item_from_json_in(
+                            p.get("Item").ok_or_else(|| missing("Item"))?,
+                            Layer::Older,
+                        )?;
                         ck.attributes(item.keys());
                         key_cond_keys(t.table.as_ref(), &item, &mut ck);
                         Write::Put(item)
                     }
                     (None, Some(d)) => {
                         let d = JsonInput::from_value(d.clone())?;
-                        let key = item_from_json(d.get("Key").ok_or_else(|| missing("Key"))?)?;
+                        let key = item_from_json_in(
+                            d.get("Key").ok_or_else(|| missing("Key"))?,
+                            Layer::Older,
+                        )?;
                         key_cond_keys(t.table.as_ref(), &key, &mut ck);
                         Write::Delete(key)
                     }
@@ -162,19 +186,24 @@ fn batch_write_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbEr
     for (t, _, ck) in &plans {
         authorize(ctx, "BatchWriteItem", t, None, ck)?;
     }
+    let capacity = capacity_mode(input)?;
+    let mut consumed = Vec::new();
     let mut changes = Vec::new();
     let mut seen: HashSet<(String, KeyBytes)> = HashSet::new();
     for (t, writes, _) in plans {
         let table = t.existing()?;
         let tref = table_ref(table);
+        let mut units = 0.0;
         for w in writes {
             let (kb, change) = match w {
                 Write::Put(item) => {
                     let kb = check_item(table, &item)?;
+                    units += write_units(item_size(&item));
                     (kb, Change::Put(tref.clone(), item))
                 }
                 Write::Delete(key) => {
                     let kb = check_key(&table.schema, &key)?;
+                    units += write_units(0);
                     (kb.clone(), Change::Delete(tref.clone(), kb))
                 }
             };
@@ -183,9 +212,16 @@ fn batch_write_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbEr
             }
             changes.push(change);
         }
+        if let Some(indexes) = capacity {
+            consumed.push(consumed_json(&table.name, units, indexes));
+        }
     }
     ctx.state
         .dynamodb
         .write(|_| Ok::<_, DdbError>((changes, ())))?;
-    Ok(json!({"UnprocessedItems": {}}))
+    let mut out = json!({"UnprocessedItems": {}});
+    if capacity.is_some() {
+        out["ConsumedCapacity"] = Value::Array(consumed);
+    }
+    Ok(out)
 }

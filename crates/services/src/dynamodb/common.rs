@@ -10,7 +10,7 @@ use base64::Engine;
 use rolegate_core::dynamodb::{table_arn, table_key, valid_table_name, Table};
 use rolegate_core::dynamodb_items::{IndexSpec, ItemStoreError, TableId, TableRef};
 use rolegate_core::ResourceGuard;
-use rolegate_dynamo::{Item, Substitutions, Value};
+use rolegate_dynamo::{Item, Layer, Substitutions, Value};
 use rolegate_policy::{Context, ResourcePolicyKind};
 use serde_json::{Map, Value as Json};
 
@@ -311,9 +311,16 @@ pub(crate) fn table_ref(t: &Table) -> TableRef {
 
 /// ExpressionAttributeNames/Values of a request (or of one transaction item).
 pub(crate) fn substitutions(input: &JsonInput) -> Result<Substitutions, DdbError> {
-    Ok(Substitutions::from_json(
+    substitutions_in(input, Layer::Current)
+}
+
+/// As [`substitutions`], with the value-validation layer the operation uses on AWS (the older
+/// one for BatchWriteItem, TransactWriteItems, TransactGetItems and Scan).
+pub(crate) fn substitutions_in(input: &JsonInput, layer: Layer) -> Result<Substitutions, DdbError> {
+    Ok(Substitutions::from_json_in(
         input.get("ExpressionAttributeNames"),
         input.get("ExpressionAttributeValues"),
+        layer,
     )?)
 }
 
@@ -342,9 +349,18 @@ pub(crate) fn refuse_legacy(input: &JsonInput, members: &[&str]) -> Result<(), D
 
 /// An optional map member decoded as an item (Key, Item, ExclusiveStartKey).
 pub(crate) fn item_member(input: &JsonInput, member: &str) -> Result<Option<Item>, DdbError> {
+    item_member_in(input, member, Layer::Current)
+}
+
+/// As [`item_member`], in the given value-validation layer.
+pub(crate) fn item_member_in(
+    input: &JsonInput,
+    member: &str,
+    layer: Layer,
+) -> Result<Option<Item>, DdbError> {
     match input.get(member) {
         None => Ok(None),
-        Some(v) => Ok(Some(rolegate_dynamo::item_from_json(v)?)),
+        Some(v) => Ok(Some(rolegate_dynamo::item_from_json_in(v, layer)?)),
     }
 }
 
@@ -359,4 +375,50 @@ pub(crate) fn old_on_failure(input: &JsonInput) -> Result<bool, DdbError> {
         &["ALL_OLD", "NONE"],
     )?;
     Ok(v == "ALL_OLD")
+}
+
+/// ReturnConsumedCapacity: whether (and how) the output reports the capacity consumed.
+pub(crate) fn capacity_mode(input: &JsonInput) -> Result<Option<bool>, DdbError> {
+    let v = input.str("ReturnConsumedCapacity")?.unwrap_or("NONE");
+    check_enum("returnConsumedCapacity", v, &["INDEXES", "TOTAL", "NONE"])?;
+    Ok(match v {
+        "INDEXES" => Some(true),
+        "TOTAL" => Some(false),
+        _ => None,
+    })
+}
+
+/// Read capacity units for `bytes` read: 4 KB units, half for eventually consistent reads.
+pub(crate) fn read_units(bytes: usize, consistent: bool) -> f64 {
+    let units = bytes.div_ceil(4096).max(1) as f64;
+    if consistent {
+        units
+    } else {
+        units / 2.0
+    }
+}
+
+/// Write capacity units for an item of `bytes`: 1 KB units.
+pub(crate) fn write_units(bytes: usize) -> f64 {
+    bytes.div_ceil(1024).max(1) as f64
+}
+
+/// One ConsumedCapacity entry, as DynamoDB reports it.
+pub(crate) fn consumed_json(table: &str, units: f64, indexes: bool) -> Json {
+    let mut c = serde_json::json!({"TableName": table, "CapacityUnits": units});
+    if let (true, Json::Object(m)) = (indexes, &mut c) {
+        m.insert("Table".into(), serde_json::json!({"CapacityUnits": units}));
+    }
+    c
+}
+
+/// Adds `ConsumedCapacity` to a single-table output when the request asked for it.
+pub(crate) fn with_consumed(mut out: Json, mode: Option<bool>, table: &str, units: f64) -> Json {
+    if let (Some(indexes), Json::Object(m)) = (mode, &mut out) {
+        m.insert(
+            "ConsumedCapacity".into(),
+            consumed_json(table, units, indexes),
+        );
+    }
+    out
 }

@@ -63,14 +63,15 @@ pub(crate) fn table_description(ctx: &Ctx<'_>, t: &Table, status: &str) -> Value
             json!({"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": t.created}),
         );
     }
-    // Index sizes and counts are not tracked per index; AWS updates them only every six hours.
+    let tref = table_ref(t);
     let index_json = |i: &SecondaryIndex, global: bool| {
+        let (count, bytes) = ctx.state.dynamodb.index_stats(&tref, &i.name);
         let mut v = json!({
             "IndexName": i.name,
             "KeySchema": key_schema_json(&i.schema),
             "Projection": projection_json(i),
-            "IndexSizeBytes": 0,
-            "ItemCount": 0,
+            "IndexSizeBytes": bytes,
+            "ItemCount": count,
             "IndexArn": format!("{}/index/{}", t.arn, i.name),
         });
         if let (true, Value::Object(o)) = (global, &mut v) {

@@ -2,16 +2,17 @@
 //! projection expressions, ReturnValues and ReturnValuesOnConditionCheckFailure.
 
 use super::common::{
-    authorize, check_enum, condition_failed, expression, item_member, old_on_failure,
-    refuse_legacy, substitutions, table_ref, table_target, validation, CondKeys, DdbError,
+    authorize, capacity_mode, check_enum, condition_failed, expression, item_member,
+    old_on_failure, read_units, refuse_legacy, substitutions, table_ref, table_target, validation,
+    with_consumed, write_units, CondKeys, DdbError,
 };
-use super::keys::{check_item, check_key, check_update_targets};
+use super::keys::{check_item, check_key, check_update_targets, check_updated};
 use super::Handler;
 use crate::ctx::Ctx;
 use crate::protocol::json::{missing, JsonInput};
 use rolegate_core::dynamodb::Table;
 use rolegate_core::dynamodb_items::Change;
-use rolegate_dynamo::{item_to_json, Condition, Item, Projection, Update};
+use rolegate_dynamo::{item_size, item_to_json, Condition, Item, Projection, Update};
 use serde_json::{json, Map, Value};
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
@@ -89,6 +90,7 @@ fn put_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let cond = condition(input, &mut subs, &mut keys)?;
     subs.check_all_used()?;
     let old_fail = old_on_failure(input)?;
+    let capacity = capacity_mode(input)?;
     key_cond_keys(target.table.as_ref(), &item, &mut keys);
     keys.attributes(item.keys());
     keys.return_values = Some(rv.clone());
@@ -97,23 +99,27 @@ fn put_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     check_item(table, &item)?;
     let tref = table_ref(table);
     let key = tref.key_of(&item).ok_or_else(super::common::not_found)?;
+    let size = item_size(&item);
     let old = ctx.state.dynamodb.write(|s| {
         let old = s.get(&tref, &key);
         check_condition(cond.as_ref(), old.as_deref(), old_fail)?;
         Ok::<_, DdbError>((vec![Change::Put(tref.clone(), item)], old))
     })?;
-    Ok(if rv == "ALL_OLD" {
+    let units = write_units(size.max(old.as_deref().map_or(0, item_size)));
+    let out = if rv == "ALL_OLD" {
         attributes(old.as_deref())
     } else {
         json!({})
-    })
+    };
+    Ok(with_consumed(out, capacity, &table.name, units))
 }
 
 fn get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let target = table_target(ctx, input)?;
     refuse_legacy(input, &["AttributesToGet"])?;
     let key = item_member(input, "Key")?.ok_or_else(|| DdbError::from(missing("Key")))?;
-    input.bool("ConsistentRead")?;
+    let consistent = input.bool("ConsistentRead")?.unwrap_or(false);
+    let capacity = capacity_mode(input)?;
     let mut subs = substitutions(input)?;
     let projection = match expression(input, "ProjectionExpression")? {
         Some(p) => Some(Projection::parse(p, &mut subs)?),
@@ -137,7 +143,8 @@ fn get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let table = target.existing()?;
     let k = check_key(&table.schema, &key)?;
     let found = ctx.state.dynamodb.get(&table_ref(table), &k);
-    Ok(match found {
+    let units = read_units(found.as_deref().map_or(0, item_size), consistent);
+    let out = match found {
         Some(i) => {
             let out = match &projection {
                 Some(p) => p.apply(&i),
@@ -146,15 +153,8 @@ fn get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
             json!({"Item": item_to_json(&out)})
         }
         None => json!({}),
-    })
-}
-
-/// The attributes of `item` among `names` (ReturnValues UPDATED_OLD / UPDATED_NEW).
-fn only(item: &Item, names: &[String]) -> Item {
-    item.iter()
-        .filter(|(k, _)| names.contains(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    };
+    Ok(with_consumed(out, capacity, &table.name, units))
 }
 
 fn update_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
@@ -174,6 +174,7 @@ fn update_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
     let cond = condition(input, &mut subs, &mut keys)?;
     subs.check_all_used()?;
     let old_fail = old_on_failure(input)?;
+    let capacity = capacity_mode(input)?;
     if let Some(u) = &update {
         keys.attributes(u.attribute_names());
     }
@@ -186,29 +187,37 @@ fn update_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
         check_update_targets(table, &u.target_names())?;
     }
     let tref = table_ref(table);
-    let (old, new, changed) = ctx.state.dynamodb.write(|s| {
+    let (old, new) = ctx.state.dynamodb.write(|s| {
         let old = s.get(&tref, &k);
         check_condition(cond.as_ref(), old.as_deref(), old_fail)?;
         let base: Item = match &old {
             Some(o) => (**o).clone(),
             None => key.clone(),
         };
-        let (new, changed) = match &update {
-            Some(u) => u.apply(&base)?,
-            None => (base, Vec::new()),
+        let new = match &update {
+            Some(u) => u.apply_to(&base, old.is_some())?.0,
+            None => base,
         };
-        check_item(table, &new)?;
+        check_updated(table, &new)?;
         let change = Change::Put(tref.clone(), new.clone());
-        Ok::<_, DdbError>((vec![change], (old, new, changed)))
+        Ok::<_, DdbError>((vec![change], (old, new)))
     })?;
     let old = old.map(|o| (*o).clone());
-    Ok(match rv.as_str() {
+    let units = write_units(item_size(&new).max(old.as_ref().map_or(0, item_size)));
+    let out = match rv.as_str() {
         "ALL_OLD" => attributes(old.as_ref()),
         "ALL_NEW" => attributes(Some(&new)),
-        "UPDATED_OLD" => attributes(old.as_ref().map(|o| only(o, &changed)).as_ref()),
-        "UPDATED_NEW" => attributes(Some(&only(&new, &changed))),
+        // Only the targeted (possibly nested) parts, as DynamoDB returns them.
+        "UPDATED_OLD" => attributes(
+            old.as_ref()
+                .zip(update.as_ref())
+                .map(|(o, u)| u.updated_parts(o))
+                .as_ref(),
+        ),
+        "UPDATED_NEW" => attributes(update.as_ref().map(|u| u.updated_parts(&new)).as_ref()),
         _ => Value::Object(Map::new()),
-    })
+    };
+    Ok(with_consumed(out, capacity, &table.name, units))
 }
 
 fn delete_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
@@ -221,6 +230,7 @@ fn delete_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
     let cond = condition(input, &mut subs, &mut keys)?;
     subs.check_all_used()?;
     let old_fail = old_on_failure(input)?;
+    let capacity = capacity_mode(input)?;
     key_cond_keys(target.table.as_ref(), &key, &mut keys);
     keys.return_values = Some(rv.clone());
     authorize(ctx, "DeleteItem", &target, None, &keys)?;
@@ -236,9 +246,11 @@ fn delete_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
         };
         Ok::<_, DdbError>((changes, old))
     })?;
-    Ok(if rv == "ALL_OLD" {
+    let units = write_units(old.as_deref().map_or(0, item_size));
+    let out = if rv == "ALL_OLD" {
         attributes(old.as_deref())
     } else {
         json!({})
-    })
+    };
+    Ok(with_consumed(out, capacity, &table.name, units))
 }

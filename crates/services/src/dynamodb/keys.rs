@@ -72,6 +72,16 @@ pub(crate) fn key_of(schema: &KeySchema, item: &Item) -> Item {
         .collect()
 }
 
+/// Checks an item an update produced: as [`check_item`], with UpdateItem's size message.
+pub(crate) fn check_updated(table: &Table, item: &Item) -> Result<KeyBytes, DdbError> {
+    if item_size(item) > MAX_ITEM_SIZE {
+        return Err(validation(
+            "Item size to update has exceeded the maximum allowed size",
+        ));
+    }
+    check_item(table, item)
+}
+
 /// Checks an item to be written: key attributes present with their types, index keys of the
 /// right type and not empty, and the size limit.
 pub(crate) fn check_item(table: &Table, item: &Item) -> Result<KeyBytes, DdbError> {

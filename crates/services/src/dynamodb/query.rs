@@ -3,8 +3,9 @@
 //! parallel scan segments.
 
 use super::common::{
-    authorize, check_enum, expression, item_member, refuse_legacy, substitutions, table_ref,
-    table_target, validation, CondKeys, DdbError,
+    authorize, capacity_mode, check_enum, expression, item_member_in, read_units, refuse_legacy,
+    substitutions, substitutions_in, table_ref, table_target, validation, with_consumed, CondKeys,
+    DdbError,
 };
 use super::keys::{encode, key_of};
 use super::Handler;
@@ -13,7 +14,7 @@ use crate::protocol::json::JsonInput;
 use rolegate_core::dynamodb::{IndexProjection, KeySchema, SecondaryIndex, Table};
 use rolegate_core::dynamodb_items::Visit;
 use rolegate_dynamo::{
-    item_size, item_to_json, key_bytes, Condition, Item, KeyCondition, Projection,
+    item_size, item_to_json, key_bytes, Condition, Item, KeyCondition, Layer, Projection,
 };
 use serde_json::{json, Value};
 
@@ -99,6 +100,8 @@ impl Source<'_> {
 
 /// The members Query and Scan share, decoded and checked against the source.
 struct Read {
+    consistent: bool,
+    capacity: Option<bool>,
     select: String,
     limit: Option<usize>,
     filter: Option<Condition>,
@@ -110,6 +113,7 @@ fn read_members(
     input: &JsonInput,
     subs: &mut rolegate_dynamo::Substitutions,
     keys: &mut CondKeys,
+    layer: Layer,
 ) -> Result<Read, DdbError> {
     let limit = match input.int("Limit")? {
         Some(n) if n < 1 => {
@@ -155,11 +159,13 @@ fn read_members(
     }
     keys.select = Some(select.clone());
     Ok(Read {
+        consistent: input.bool("ConsistentRead")?.unwrap_or(false),
+        capacity: capacity_mode(input)?,
         select,
         limit,
         filter,
         projection,
-        start: item_member(input, "ExclusiveStartKey")?,
+        start: item_member_in(input, "ExclusiveStartKey", layer)?,
     })
 }
 
@@ -259,6 +265,7 @@ fn run(
     if let Some(e) = failure {
         return Err(e);
     }
+    let units = read_units(bytes, read.consistent);
     let mut out = json!({"Count": count, "ScannedCount": scanned});
     if let Value::Object(m) = &mut out {
         if read.select != "COUNT" {
@@ -268,7 +275,7 @@ fn run(
             m.insert("LastEvaluatedKey".into(), item_to_json(&k));
         }
     }
-    Ok(out)
+    Ok(with_consumed(out, read.capacity, &src.table.name, units))
 }
 
 fn query(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
@@ -292,7 +299,7 @@ fn query(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let consistent = input.bool("ConsistentRead")?.unwrap_or(false);
     let mut subs = substitutions(input)?;
     let mut keys = CondKeys::default();
-    let read = read_members(input, &mut subs, &mut keys)?;
+    let read = read_members(input, &mut subs, &mut keys, Layer::Current)?;
     // The key condition needs the schema; a missing table is reported after authorization.
     let parsed = match &target.table {
         Some(t) => {
@@ -381,9 +388,9 @@ fn scan(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
             (s as u64, t as u64)
         }
     };
-    let mut subs = substitutions(input)?;
+    let mut subs = substitutions_in(input, Layer::Older)?;
     let mut keys = CondKeys::default();
-    let read = read_members(input, &mut subs, &mut keys)?;
+    let read = read_members(input, &mut subs, &mut keys, Layer::Older)?;
     subs.check_all_used()?;
     authorize(ctx, "Scan", &target, index, &keys)?;
     let table = target.existing()?;

@@ -7,7 +7,6 @@ use super::common::{
 use super::describe::table_description;
 use super::Handler;
 use crate::ctx::Ctx;
-use crate::error::ServiceError;
 use crate::protocol::json::{missing, JsonInput};
 use rolegate_core::dynamodb::{
     table_key, valid_table_name, IndexProjection, KeyAttr, KeySchema, SecondaryIndex, Table,
@@ -295,13 +294,9 @@ fn create_table(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError>
         )?;
     }
     if target.account != ctx.account() {
-        // Tables are created in the caller's account only.
-        return Err(ServiceError::access_denied(format!(
-            "User: {} is not authorized to perform: dynamodb:CreateTable on resource: {}",
-            ctx.caller.arn(),
-            target.arn
-        ))
-        .into());
+        // Only reachable when another account's resource policy allows CreateTable on a table
+        // that exists there: creating it again is refused as for any existing table.
+        return Err(in_use(format!("Table already exists: {}", target.name)));
     }
     let mut names = std::collections::BTreeSet::new();
     for i in global.iter().chain(local.iter()) {

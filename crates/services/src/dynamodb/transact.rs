@@ -4,16 +4,17 @@
 //! A failed condition cancels the whole transaction with one reason per item.
 
 use super::common::{
-    authorize, ddb_error, expression, item_member, old_on_failure, substitutions, table_ref,
-    table_target, validation, CondKeys, DdbError, Target,
+    authorize, capacity_mode, consumed_json, ddb_error, expression, item_member_in, old_on_failure,
+    read_units, substitutions_in, table_ref, table_target, validation, write_units, CondKeys,
+    DdbError, Target,
 };
 use super::items::{check_condition, key_cond_keys};
-use super::keys::{check_item, check_key, check_update_targets};
+use super::keys::{check_item, check_key, check_update_targets, check_updated};
 use super::Handler;
 use crate::ctx::Ctx;
 use crate::protocol::json::{missing, JsonInput};
 use rolegate_core::dynamodb_items::{Change, ItemStore, KeyBytes};
-use rolegate_dynamo::{item_to_json, Condition, Item, Projection, Update};
+use rolegate_dynamo::{item_size, item_to_json, Condition, Item, Layer, Projection, Update};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
@@ -75,7 +76,7 @@ fn only_member<'a>(item: &JsonInput, names: &[&'a str]) -> Result<(&'a str, Json
 
 fn parse_op(ctx: &mut Ctx<'_>, which: &str, m: &JsonInput) -> Result<(Op, &'static str), DdbError> {
     let target = table_target(ctx, m)?;
-    let mut subs = substitutions(m)?;
+    let mut subs = substitutions_in(m, Layer::Older)?;
     let mut keys = CondKeys::default();
     let cond = match expression(m, "ConditionExpression")? {
         Some(c) => {
@@ -87,12 +88,14 @@ fn parse_op(ctx: &mut Ctx<'_>, which: &str, m: &JsonInput) -> Result<(Op, &'stat
     };
     let (kind, key_item, action) = match which {
         "Put" => {
-            let item = item_member(m, "Item")?.ok_or_else(|| DdbError::from(missing("Item")))?;
+            let item = item_member_in(m, "Item", Layer::Older)?
+                .ok_or_else(|| DdbError::from(missing("Item")))?;
             keys.attributes(item.keys());
             (Kind::Put(item.clone()), item, "PutItem")
         }
         other => {
-            let key = item_member(m, "Key")?.ok_or_else(|| DdbError::from(missing("Key")))?;
+            let key = item_member_in(m, "Key", Layer::Older)?
+                .ok_or_else(|| DdbError::from(missing("Key")))?;
             match other {
                 "ConditionCheck" => {
                     if cond.is_none() {
@@ -142,14 +145,15 @@ fn decide(s: &ItemStore, op: &Op) -> Result<Option<Change>, DdbError> {
         Kind::Put(item) => Some(Change::Put(tref, item.clone())),
         Kind::Delete => old.map(|_| Change::Delete(tref, op.key.clone())),
         Kind::Update(u) => {
+            let exists = old.is_some();
             let base = old
                 .map(|o| (*o).clone())
                 .unwrap_or_else(|| op.key_item.clone());
             let new = match u {
-                Some(u) => u.apply(&base)?.0,
+                Some(u) => u.apply_to(&base, exists)?.0,
                 None => base,
             };
-            check_item(table, &new)?;
+            check_updated(table, &new)?;
             Some(Change::Put(tref, new))
         }
     })
@@ -176,6 +180,7 @@ fn reason(e: Option<&DdbError>) -> Value {
 
 fn transact_write_items(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let items = transact_items(input)?;
+    let capacity = capacity_mode(input)?;
     if let Some(t) = input.str("ClientRequestToken")? {
         if t.is_empty() || t.len() > 36 {
             return Err(validation(
@@ -227,17 +232,51 @@ fn transact_write_items(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, D
             .insert("CancellationReasons".into(), Value::Array(reasons));
         Err(e)
     })?;
-    Ok(json!({}))
+    // Transactional writes cost two write units per KB.
+    let mut units: Vec<(String, f64)> = Vec::new();
+    for op in &ops {
+        let size = match &op.kind {
+            Kind::Put(item) => item_size(item),
+            _ => 0,
+        };
+        add_units(&mut units, &op.target.name, 2.0 * write_units(size));
+    }
+    consumed_output(json!({}), capacity, units)
+}
+
+fn add_units(units: &mut Vec<(String, f64)>, table: &str, n: f64) {
+    match units.iter_mut().find(|(t, _)| t == table) {
+        Some((_, u)) => *u += n,
+        None => units.push((table.to_owned(), n)),
+    }
+}
+
+/// Adds the per-table `ConsumedCapacity` list when the request asked for it.
+fn consumed_output(
+    mut out: Value,
+    capacity: Option<bool>,
+    units: Vec<(String, f64)>,
+) -> Result<Value, DdbError> {
+    if let Some(indexes) = capacity {
+        out["ConsumedCapacity"] = units
+            .iter()
+            .map(|(t, u)| consumed_json(t, *u, indexes))
+            .collect();
+    }
+    Ok(out)
 }
 
 fn transact_get_items(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let items = transact_items(input)?;
+    let capacity = capacity_mode(input)?;
+    let mut units = Vec::new();
     let mut gets = Vec::new();
     for item in &items {
         let (_, m) = only_member(item, &["Get"])?;
         let target = table_target(ctx, &m)?;
-        let key = item_member(&m, "Key")?.ok_or_else(|| DdbError::from(missing("Key")))?;
-        let mut subs = substitutions(&m)?;
+        let key = item_member_in(&m, "Key", Layer::Older)?
+            .ok_or_else(|| DdbError::from(missing("Key")))?;
+        let mut subs = substitutions_in(&m, Layer::Older)?;
         let projection = match expression(&m, "ProjectionExpression")? {
             Some(p) => Some(Projection::parse(p, &mut subs)?),
             None => None,
@@ -256,6 +295,8 @@ fn transact_get_items(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, Ddb
         let table = target.existing()?;
         let k = check_key(&table.schema, key)?;
         let found = ctx.state.dynamodb.get(&table_ref(table), &k);
+        let size = found.as_deref().map_or(0, item_size);
+        add_units(&mut units, &table.name, 2.0 * read_units(size, true));
         responses.push(match found {
             Some(i) => {
                 let out = match projection {
@@ -267,5 +308,5 @@ fn transact_get_items(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, Ddb
             None => json!({}),
         });
     }
-    Ok(json!({ "Responses": responses }))
+    consumed_output(json!({ "Responses": responses }), capacity, units)
 }
