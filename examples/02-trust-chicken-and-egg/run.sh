@@ -76,6 +76,7 @@ expect "$(on "$baz_instance" "$here/workload.sh" "$partner" item-5 Partner-7781)
 # bar's own account allows it only foo: the partner role is refused on B's side.
 err=$(denied on "$bar_instance" "$here/workload.sh" "$partner" item-6 Partner-7781)
 expect "$err" "An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:sts::$b:assumed-role/bar/$bar_instance is not authorized to perform: sts:AssumeRole on resource: $partner because no identity-based policy allows the sts:AssumeRole action" "bar and the partner role"
+expect_explained "Why: no identity-based policy allows sts:AssumeRole: the caller's side refused (account $b)" "explain bar's denial"
 
 out=$(aws dynamodb scan --table-name TestTable --profile admin-a --query 'Items[].pk.S' --output text | tr '\t' '\n' | sort | tr '\n' ' ')
 expect "$out" "item-1 item-2 item-3 item-5 " "TestTable's items"

@@ -76,6 +76,7 @@ step "David himself cannot list Prod's bucket (no bucket policy): only the role 
 if err=$(aws s3 ls "s3://$bucket/" 2>&1); then fail "David listed Prod's bucket without the role"; fi
 [[ $(aws_error "$err") == "An error occurred (AccessDenied) when calling the ListObjectsV2 operation: "* ]] ||
   fail "s3 ls as David: $err"
+expect_explained "Why: no resource-based policy allows s3:ListBucket: the resource's side refused (account $prod)" "explain David without the role"
 
 step "Through the role: exactly the two objects, then one read back"
 out=$(aws sts get-caller-identity --profile prod-s3 --query '[Account,Arn]' --output text)
@@ -102,6 +103,7 @@ if err=$(aws s3 ls --profile erin-prod-s3 "s3://$bucket/" 2>&1); then
   fail "Erin (outside DevGroup) listed the bucket: $err"
 fi
 expect "$(aws_error "$err")" "An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:iam::$acc:user/Erin is not authorized to perform: sts:AssumeRole on resource: $role_arn because no identity-based policy allows the sts:AssumeRole action" "Erin through erin-prod-s3"
+expect_explained "Why: no identity-based policy allows sts:AssumeRole: the caller's side refused (account $acc)" "explain Erin's denial"
 
 step "David out of DevGroup: the role session he already holds lives on (as on AWS, a group change does not revoke it), but a new AssumeRole is refused"
 out=$(aws sts get-caller-identity --profile prod-s3 --query Account --output text)
@@ -116,6 +118,7 @@ if err=$(aws s3 ls --profile prod-s3 "s3://$bucket/" 2>&1); then
   fail "David listed the bucket after leaving DevGroup: $err"
 fi
 expect "$(aws_error "$err")" "An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:iam::$acc:user/David is not authorized to perform: sts:AssumeRole on resource: $role_arn because no identity-based policy allows the sts:AssumeRole action" "David after remove-user-from-group"
+expect_explained "by arn:aws:iam::$acc:user/David (account $acc)" "explain David after leaving DevGroup"
 
 step "Back in the group, the same profile works again"
 aws --profile admin-acc iam add-user-to-group --user-name David --group-name DevGroup

@@ -66,9 +66,11 @@ out=$(aws dynamodb scan --table-name my-table --query 'Items[].id.S' --output te
 expect "$out" "a-1 a-2 " "dynamodb scan in A as RoleForB"
 err=$(denied aws dynamodb put-item --table-name my-table --item '{"id":{"S":"a-3"}}')
 expect "$err" "An error occurred (AccessDeniedException) when calling the PutItem operation: User: arn:aws:sts::$a:assumed-role/RoleForB/EC2FromB is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:$a:table/my-table because no identity-based policy allows the dynamodb:PutItem action" "put-item as RoleForB (read-only)"
+expect_explained "no statement allows dynamodb:PutItem on arn:aws:dynamodb:us-east-1:$a:table/my-table" "explain the write denial"
 err=$(denied aws ec2 run-instances --image-id ami-0abcdef1234567890 --instance-type t3.micro --count 1)
 [[ $err == "An error occurred (UnauthorizedOperation) when calling the RunInstances operation: You are not authorized to perform this operation. User: arn:aws:sts::$a:assumed-role/RoleForB/EC2FromB is not authorized to perform: ec2:RunInstances on resource: "* ]] ||
   fail "run-instances as RoleForB: $err"
+expect_explained "Why: no identity-based policy allows ec2:RunInstances: the caller's side refused (account $a)" "explain run-instances"
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 
 step "An instance whose role lacks sts:AssumeRole is refused by its own account"

@@ -89,7 +89,9 @@ async fn a_denial_is_explained_by_its_request_id() {
     );
     // Both sides: the caller's own policy did allow.
     assert!(
-        text.contains("allowed by inline policy assume of user Anne: statement 0 (Sid \"AssumeB\")"),
+        text.contains(
+            "allowed by inline policy assume of user Anne: statement 0 (Sid \"AssumeB\")"
+        ),
         "{text}"
     );
     // --last finds the same request.
@@ -120,7 +122,10 @@ async fn a_cross_account_allow_shows_both_sides() {
         ),
         "{text}"
     );
-    assert!(text.contains("allowed by inline policy assume of user Anne: statement 0"), "{text}");
+    assert!(
+        text.contains("allowed by inline policy assume of user Anne: statement 0"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
             "allowed by trust policy of {role_arn}: statement 0"
@@ -261,7 +266,9 @@ async fn policies_keep_their_names_across_a_restart() {
     let (ok, text) = rolegate(&server, &["explain", &rid]);
     assert!(ok, "{text}");
     assert!(
-        text.contains("allowed by inline policy assume of user Anne: statement 0 (Sid \"AssumeB\")"),
+        text.contains(
+            "allowed by inline policy assume of user Anne: statement 0 (Sid \"AssumeB\")"
+        ),
         "{text}"
     );
 }

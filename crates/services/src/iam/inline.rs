@@ -93,11 +93,8 @@ fn put(ctx: &mut Ctx<'_>, h: Holder) -> Result<Option<Xml>, ServiceError> {
     if h.policies(account(ctx)?, &name).is_none() {
         return Err(h.not_found(&name));
     }
-    let label = rolegate_core::model::inline_policy_label(
-        &h.noun().to_lowercase(),
-        &name,
-        &policy_name,
-    );
+    let label =
+        rolegate_core::model::inline_policy_label(&h.noun().to_lowercase(), &name, &policy_name);
     let doc = PolicyDoc::new(&text, PolicyKind::InlineIdentity)?.named(&label);
     let account_id = ctx.account().to_owned();
     ctx.state.catalog.update(&account_id, |a| {
