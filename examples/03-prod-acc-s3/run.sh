@@ -76,7 +76,7 @@ step "David himself cannot list Prod's bucket (no bucket policy): only the role 
 if err=$(aws s3 ls "s3://$bucket/" 2>&1); then fail "David listed Prod's bucket without the role"; fi
 [[ $(aws_error "$err") == "An error occurred (AccessDenied) when calling the ListObjectsV2 operation: "* ]] ||
   fail "s3 ls as David: $err"
-expect_explained "Why: no resource-based policy allows s3:ListBucket: the resource's side refused (account $prod)" "explain David without the role"
+expect_explained "Why: no identity-based policy allows s3:ListBucket: the caller's side refused (account $acc)" "explain David without the role"
 
 step "Through the role: exactly the two objects, then one read back"
 out=$(aws sts get-caller-identity --profile prod-s3 --query '[Account,Arn]' --output text)
