@@ -129,6 +129,8 @@ pub(crate) struct EntityPolicies {
     pub identity: Vec<Source>,
     pub boundary: Option<Source>,
     pub principal: Option<Principal>,
+    /// The user's or role's tags: `aws:PrincipalTag/<k>` of its requests.
+    pub tags: Vec<(String, String)>,
 }
 
 /// A principal's policies as `Authorizer::caller_policies` gathers them (a user's own, then
@@ -139,6 +141,7 @@ pub(crate) fn entity_policies(
     entity: &Entity,
 ) -> Result<EntityPolicies, ServiceError> {
     let mut identity = Vec::new();
+    let mut tags = Vec::new();
     let (boundary, principal) = match entity {
         Entity::User(name) => {
             let user = account.user(name).ok_or_else(|| no_such_user(name))?;
@@ -149,6 +152,11 @@ pub(crate) fn entity_policies(
                 }
             }
             let principal = Principal::user(&account.id, &user.arn, &user.name, &user.id);
+            tags = user
+                .tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect();
             (user.boundary.clone(), Some(principal))
         }
         Entity::Group(name) => {
@@ -160,6 +168,11 @@ pub(crate) fn entity_policies(
             let role = account.role(name).ok_or_else(|| no_such_role(name))?;
             push_entity(snap, &mut identity, &role.inline, &role.attached, "role");
             let principal = Principal::assumed_role(&role.arn, &role.id, &role.name);
+            tags = role
+                .tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect();
             (role.boundary.clone(), Some(principal))
         }
     };
@@ -167,6 +180,7 @@ pub(crate) fn entity_policies(
         identity,
         boundary: boundary.and_then(|arn| managed_source(snap, &arn)),
         principal,
+        tags,
     })
 }
 
@@ -319,6 +333,20 @@ fn caller_principal(snap: &Snapshot, arn: &str) -> Result<Principal, ServiceErro
     }
 }
 
+/// The tags of a catalog user (none for a user the catalog does not hold).
+fn user_tags(snap: &Snapshot, p: &Principal) -> Vec<(String, String)> {
+    snap.account(&p.account)
+        .and_then(|a| a.user(&p.name))
+        .filter(|u| u.arn == p.arn)
+        .map(|u| {
+            u.tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `ResourceOwner`: `arn:aws:iam::<account>:root` (or a bare account id).
 fn owner_account(arn: &str) -> Result<String, ServiceError> {
     let account = arn
@@ -340,6 +368,7 @@ fn simulate(
     mut identity: Vec<Source>,
     entity_boundary: Option<Source>,
     source_principal: Option<Principal>,
+    source_tags: &[(String, String)],
 ) -> Result<Option<Xml>, ServiceError> {
     let (actions, resources, explicit) = scenario_inputs(ctx)?;
     identity.extend(input_list(ctx, "PolicyInputList", "policyInputList")?);
@@ -366,9 +395,14 @@ fn simulate(
         }
         None => None,
     };
-    let caller = match ctx.params.get("CallerArn") {
-        Some(arn) => Some(caller_principal(&ctx.snap, arn)?),
-        None => source_principal,
+    // The source's tags go with the source as caller; a CallerArn user brings its own.
+    let (caller, tags) = match ctx.params.get("CallerArn") {
+        Some(arn) => {
+            let p = caller_principal(&ctx.snap, arn)?;
+            let tags = user_tags(&ctx.snap, &p);
+            (Some(p), tags)
+        }
+        None => (source_principal, source_tags.to_vec()),
     };
     if resource_policy.is_some() && caller.is_none() {
         return Err(ServiceError::invalid_input(
@@ -383,6 +417,7 @@ fn simulate(
         .transpose()?;
     // Without a named caller the request still needs someone to decide for: an IAM user of
     // the requester's account, with no principal keys in the context.
+    let caller_named = caller.is_some();
     let (principal, mut context) = match caller {
         Some(p) => {
             let c = Context::for_principal(&p);
@@ -397,6 +432,11 @@ fn simulate(
             )
         }
     };
+    if caller_named {
+        for (k, v) in &tags {
+            context.insert(&format!("aws:PrincipalTag/{k}"), v);
+        }
+    }
     for (k, v) in entries {
         context.set(&k, v);
     }
@@ -449,7 +489,13 @@ fn simulate_principal_policy(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceEr
     scenario_inputs(ctx)?;
     ctx.authorize("iam:SimulatePrincipalPolicy", &arn, |_| {})?;
     let side = principal_side(ctx, &arn)?;
-    simulate(ctx, side.identity, side.boundary, side.principal)
+    simulate(
+        ctx,
+        side.identity,
+        side.boundary,
+        side.principal,
+        &side.tags,
+    )
 }
 
 fn simulate_custom_policy(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
@@ -458,7 +504,7 @@ fn simulate_custom_policy(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError
     }
     scenario_inputs(ctx)?;
     ctx.authorize("iam:SimulateCustomPolicy", "*", |_| {})?;
-    simulate(ctx, Vec::new(), None, None)
+    simulate(ctx, Vec::new(), None, None, &[])
 }
 
 /// Every condition key the policies use, once each (compared without case), in order of

@@ -574,3 +574,53 @@ fn context_keys_of_principal_and_custom_policies() {
         ["aws:RequestedRegion", "s3:prefix"]
     );
 }
+
+#[test]
+fn principal_tags_of_the_source_are_in_the_context() {
+    let h = setup();
+    ok(
+        &h,
+        &[
+            ("Action", "TagUser"),
+            ("UserName", "alice"),
+            ("Tags.member.1.Key", "team"),
+            ("Tags.member.1.Value", "red"),
+        ],
+    );
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"red"}}}]}"#;
+    let r = simulate(
+        &h,
+        &[
+            ("PolicySourceArn", ALICE),
+            ("ActionNames.member.1", "sqs:SendMessage"),
+            ("PolicyInputList.member.1", policy),
+        ],
+    );
+    assert_eq!(
+        field(&r.body, "EvalDecision"),
+        Some("allowed"),
+        "{}",
+        r.body
+    );
+    // A context entry overrides what the principal carries.
+    let r = simulate(
+        &h,
+        &[
+            ("PolicySourceArn", ALICE),
+            ("ActionNames.member.1", "sqs:SendMessage"),
+            ("PolicyInputList.member.1", policy),
+            (
+                "ContextEntries.member.1.ContextKeyName",
+                "aws:PrincipalTag/team",
+            ),
+            ("ContextEntries.member.1.ContextKeyType", "string"),
+            ("ContextEntries.member.1.ContextKeyValues.member.1", "blue"),
+        ],
+    );
+    assert_eq!(
+        field(&r.body, "EvalDecision"),
+        Some("implicitDeny"),
+        "{}",
+        r.body
+    );
+}
