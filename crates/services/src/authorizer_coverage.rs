@@ -44,6 +44,9 @@ fn params(action: &str) -> Vec<(&str, &str)> {
         ("RoleArn", "arn:aws:iam::222222222222:role/role1"),
         ("RoleSessionName", "session1"),
         ("EncodedMessage", "bm90LWEtbWVzc2FnZQ"),
+        ("PolicySourceArn", "arn:aws:iam::111111111111:user/target"),
+        ("ActionNames.member.1", "s3:GetObject"),
+        ("PolicyInputList.member.1", POLICY),
     ]
 }
 

@@ -9,6 +9,10 @@ mod inline;
 mod instance_profiles;
 mod policies;
 mod roles;
+mod simulate;
+mod simulate_eval;
+#[cfg(test)]
+mod simulate_tests;
 mod users;
 
 use crate::ctx::Ctx;
@@ -34,6 +38,7 @@ pub fn operations() -> impl Iterator<Item = (&'static str, Handler)> {
         policies::OPS,
         inline::OPS,
         authorization_details::OPS,
+        simulate::OPS,
     ]
     .into_iter()
     .flatten()
