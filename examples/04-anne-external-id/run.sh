@@ -38,6 +38,12 @@ expect "$out" "$role_arn" "create-role"
 aws iam attach-role-policy --role-name cross-account-s3-access --profile admin-b \
   --policy-arn arn:aws:iam::aws:policy/AmazonS3FullAccess
 
+step "Before trying: simulate-principal-policy asks Anne's own account the same question"
+out=$(aws iam simulate-principal-policy --profile admin-a --policy-source-arn "arn:aws:iam::$a:user/Anne" \
+  --action-names sts:AssumeRole --resource-arns "$role_arn" \
+  --query 'EvaluationResults[0].[EvalDecision,MatchedStatements[0].SourcePolicyId]' --output text)
+expect "$out" "allowed	anne-assume-s3-role" "simulate-principal-policy"
+
 step "Anne assumes it with the external id and exports the three variables"
 read -r sarn skey ssecret stoken < <(aws sts assume-role --role-arn "$role_arn" \
   --role-session-name AWSCLI-Session --external-id XX9812DDF2V \
@@ -69,6 +75,9 @@ err=$(denied aws sts assume-role --role-arn "$role_arn" --role-session-name AWSC
 expect "$err" "An error occurred (AccessDenied) when calling the AssumeRole operation: $because no role trust policy allows the sts:AssumeRole action" "with a wrong external id"
 expect_explained "requires sts:ExternalId StringEquals 'XX9812DDF2V'; the request had sts:ExternalId = 'WRONG1'" "explain with a wrong external id"
 aws iam detach-user-policy --user-name Anne --policy-arn "$policy_arn" --profile admin-a
+out=$(aws iam simulate-principal-policy --profile admin-a --policy-source-arn "arn:aws:iam::$a:user/Anne" \
+  --action-names sts:AssumeRole --resource-arns "$role_arn" --query 'EvaluationResults[0].EvalDecision' --output text)
+expect "$out" "implicitDeny" "simulate-principal-policy after detaching"
 err=$(denied aws sts assume-role --role-arn "$role_arn" --role-session-name AWSCLI-Session --external-id XX9812DDF2V)
 expect "$err" "An error occurred (AccessDenied) when calling the AssumeRole operation: $because no identity-based policy allows the sts:AssumeRole action" "without Anne's policy"
 expect_explained "Why: no identity-based policy allows sts:AssumeRole: the caller's side refused (account $a)" "explain without Anne's policy"

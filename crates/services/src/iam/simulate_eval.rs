@@ -178,14 +178,12 @@ impl Scenario {
         (explain(&req, set), cross)
     }
 
-    /// The account owning a resource: `ResourceOwner`, else the ARN's account field, else
-    /// the principal's own.
-    fn resource_account(&self, resource: &str) -> Option<String> {
-        if let Some(o) = &self.owner {
-            return Some(o.clone());
-        }
-        let account = resource.split(':').nth(4).unwrap_or("");
-        (!account.is_empty() && account != "*").then(|| account.to_owned())
+    /// The account owning a resource: `ResourceOwner`, else the caller's own. AWS: "If the
+    /// ResourceOwner parameter is not specified, then the owner of the resources and the
+    /// resource policy defaults to the account of the identity provided in CallerArn" — the
+    /// account field of the resource ARN does not count.
+    fn resource_account(&self, _resource: &str) -> Option<String> {
+        self.owner.clone()
     }
 
     /// The identity side alone (no resource policy, in the principal's account): the
