@@ -22,7 +22,6 @@ pub use report::{Report, Row, TargetReport};
 use crate::measure::Phase;
 use crate::template::HostHeader;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Where moto comes from.
@@ -147,12 +146,14 @@ async fn measure_target(
     };
     let mut rows = Vec::new();
     let mut mix = Vec::new();
-    for op in &config.ops {
-        let outcome = match op.template(&fixture) {
-            Ok(t) => {
-                mix.push(t.clone());
+    for &op in &config.ops {
+        let outcome = match op.template(&fixture, 0) {
+            Ok(_) => {
+                mix.push(op);
                 eprintln!("[{name}] {}", op.name());
-                phase.run(Arc::new(vec![t])).await
+                phase
+                    .run(|conn| Ok(vec![op.template(&fixture, conn)?]))
+                    .await
             }
             Err(e) => Err(e),
         };
@@ -162,12 +163,10 @@ async fn measure_target(
         rows.push(Row::new(op.name(), outcome));
     }
     if config.mixed {
-        let outcome = if mix.is_empty() {
-            Err("no operation available".to_owned())
-        } else {
-            eprintln!("[{name}] mixed ({} ops)", mix.len());
-            phase.run(Arc::new(mix)).await
-        };
+        eprintln!("[{name}] mixed ({} ops)", mix.len());
+        let outcome = phase
+            .run(|conn| mix.iter().map(|op| op.template(&fixture, conn)).collect())
+            .await;
         rows.push(Row::new("mixed", outcome));
     }
     TargetReport { name, rows }

@@ -6,7 +6,6 @@ use crate::conn::Conn;
 use crate::template::{Clock, HostHeader, Template};
 use hdrhistogram::Histogram;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Latencies are recorded in microseconds, from 1 µs to 60 s, with 3 significant digits.
@@ -48,15 +47,25 @@ fn histogram() -> Result<Histogram<u64>, String> {
 }
 
 impl Phase {
-    /// Runs the templates (one op, or several in turn for the mixed workload) and returns the
-    /// merged statistics.
-    pub async fn run(&self, templates: Arc<Vec<Template>>) -> Result<Stats, String> {
+    /// Runs the templates that `make` gives each connection (one op, or several in turn for
+    /// the mixed workload) and returns the merged statistics.
+    pub async fn run(
+        &self,
+        make: impl Fn(usize) -> Result<Vec<Template>, String>,
+    ) -> Result<Stats, String> {
+        let mut per_conn = Vec::with_capacity(self.connections);
+        for conn in 0..self.connections {
+            let templates = make(conn)?;
+            if templates.is_empty() {
+                return Err("no operation available".to_owned());
+            }
+            per_conn.push(templates);
+        }
         let start = Instant::now();
         let measure_from = start + self.warmup;
         let end = measure_from + self.duration;
         let mut tasks = Vec::with_capacity(self.connections);
-        for conn in 0..self.connections {
-            let templates = templates.clone();
+        for (conn, templates) in per_conn.into_iter().enumerate() {
             let host = self.host.clone();
             let addr = self.addr;
             let hist = histogram()?;
@@ -92,7 +101,7 @@ async fn drive(
     conn_idx: usize,
     addr: SocketAddr,
     host: HostHeader,
-    templates: Arc<Vec<Template>>,
+    templates: Vec<Template>,
     measure_from: Instant,
     end: Instant,
     mut hist: Histogram<u64>,

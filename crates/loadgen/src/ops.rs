@@ -71,8 +71,10 @@ impl Op {
         )
     }
 
-    /// The request template measured for this op, or why the target cannot run it.
-    pub fn template(self, f: &Fixture) -> Result<Template, String> {
+    /// The request template measured for this op on connection `conn`, or why the target
+    /// cannot run it. Writes go to one object or item per connection: concurrent overwrites
+    /// of one key measure the lock on that key, not the service (and moto fails on them).
+    pub fn template(self, f: &Fixture, conn: usize) -> Result<Template, String> {
         let user = f.user.as_ref().map_err(Clone::clone)?;
         match self {
             Op::GetCallerIdentity => {
@@ -104,7 +106,7 @@ impl Op {
                 let bucket = f.bucket.as_ref().map_err(Clone::clone)?;
                 Template::s3(
                     Method::PUT,
-                    &format!("/{bucket}/put-4k"),
+                    &format!("/{bucket}/put-4k-{conn}"),
                     object_body(),
                     user,
                 )
@@ -119,7 +121,7 @@ impl Op {
             }
             Op::DynamoPutItem => {
                 let table = f.table.as_ref().map_err(Clone::clone)?;
-                dynamo("PutItem", &item(table, "put-1"), user)
+                dynamo("PutItem", &item(table, &format!("put-{conn}")), user)
             }
             Op::KmsDecrypt => {
                 let blob = f.ciphertext.as_ref().map_err(Clone::clone)?;
