@@ -113,3 +113,27 @@ fn wants_close<B>(resp: &Response<B>) -> bool {
         _ => resp.version() == Version::HTTP_10,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::unwrap_used)]
+    fn resp(version: Version, connection: Option<&str>) -> Response<()> {
+        let mut r = Response::new(());
+        *r.version_mut() = version;
+        if let Some(c) = connection {
+            r.headers_mut()
+                .insert(hyper::header::CONNECTION, c.parse().unwrap());
+        }
+        r
+    }
+
+    #[test]
+    fn close_is_detected() {
+        assert!(!wants_close(&resp(Version::HTTP_11, None)));
+        assert!(wants_close(&resp(Version::HTTP_11, Some("close"))));
+        assert!(wants_close(&resp(Version::HTTP_10, None)));
+        assert!(!wants_close(&resp(Version::HTTP_10, Some("keep-alive"))));
+    }
+}

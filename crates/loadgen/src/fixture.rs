@@ -309,3 +309,18 @@ async fn kms_fixture(api: &mut Api, root: &Arc<Creds>) -> Result<String, String>
     let out = api.call("Encrypt", kms("Encrypt", &encrypt, root)).await?;
     json_field(&out, "/CiphertextBlob").ok_or_else(|| "Encrypt: no CiphertextBlob".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_xml_and_encodes_forms() {
+        let body =
+            b"<R><AccessKeyId>AKIA1</AccessKeyId><SecretAccessKey>a/b+c</SecretAccessKey></R>";
+        assert_eq!(xml_text(body, "AccessKeyId").as_deref(), Some("AKIA1"));
+        assert_eq!(xml_text(body, "SecretAccessKey").as_deref(), Some("a/b+c"));
+        assert_eq!(xml_text(body, "Account"), None);
+        assert_eq!(enc("{\"a\": [1]}"), "%7B%22a%22%3A%20%5B1%5D%7D");
+    }
+}

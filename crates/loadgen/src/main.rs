@@ -136,3 +136,29 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn op_lists() {
+        assert_eq!(parse_ops("all"), Ok((Op::ALL.to_vec(), true)));
+        assert_eq!(
+            parse_ops("kms-decrypt,get-role,kms-decrypt"),
+            Ok((vec![Op::KmsDecrypt, Op::GetRole], false))
+        );
+        assert_eq!(parse_ops("mixed"), Ok((Op::ALL.to_vec(), true)));
+        assert!(parse_ops("get-object").is_err());
+    }
+}
