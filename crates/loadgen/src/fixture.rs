@@ -122,8 +122,20 @@ pub async fn create(addr: SocketAddr) -> Result<Fixture, String> {
     let root_b = Creds::new(ROOT_B, "loadgen-root");
     let gci = "Action=GetCallerIdentity&Version=2011-06-15";
     let account = |body: Bytes| xml_text(&body, "Account").ok_or("no Account".to_owned());
-    let acct_a = account(api.call("A", Template::query("sts", gci, &root_a)).await?)?;
-    let acct_b = account(api.call("B", Template::query("sts", gci, &root_b)).await?)?;
+    let acct_a = account(
+        api.call(
+            "GetCallerIdentity as root A",
+            Template::query("sts", gci, &root_a),
+        )
+        .await?,
+    )?;
+    let acct_b = account(
+        api.call(
+            "GetCallerIdentity as root B",
+            Template::query("sts", gci, &root_b),
+        )
+        .await?,
+    )?;
 
     let user_name = format!("{prefix}-user");
     let local_role = format!("{prefix}-local");
