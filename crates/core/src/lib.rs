@@ -7,6 +7,7 @@ pub mod caller;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
+mod dirsync;
 pub mod doc;
 pub mod ids;
 pub mod kms;
