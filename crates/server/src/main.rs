@@ -5,6 +5,7 @@ mod cli;
 mod http;
 mod open;
 mod s3;
+mod workers;
 
 use clap::Parser;
 use std::process::ExitCode;
