@@ -84,13 +84,15 @@ impl Snapshot {
         self.accounts.get(account)?.policy_by_arn(arn)
     }
 
-    /// Replaces one account (or adds it), keeping the key index in step.
-    fn put_account(&mut self, account: Arc<Account>) {
+    /// Replaces one account (or adds it), keeping the key index in step; returns the one
+    /// replaced, for the caller to drop outside the queue lock (freeing a large account is
+    /// not cheap).
+    fn put_account(&mut self, account: Arc<Account>) -> Option<Arc<Account>> {
         if let Some(old) = self.accounts.get(&account.id) {
             unindex_keys(&mut self.keys, old);
         }
         index_keys(&mut self.keys, &account);
-        self.accounts.insert(account.id.clone(), account);
+        self.accounts.insert(account.id.clone(), account)
     }
 }
 
@@ -177,7 +179,7 @@ impl Catalog {
             return Err(CatalogError::AccountExists(account.id));
         }
         let account = Arc::new(account);
-        q.working.put_account(account.clone());
+        let _replaced = q.working.put_account(account.clone());
         q.dirty.insert(account.id.clone(), account.clone());
         self.commit_queued(q)?;
         Ok(account)
@@ -200,8 +202,11 @@ impl Catalog {
         };
         let out = f(&mut account)?;
         let account = Arc::new(account);
-        q.working.put_account(account.clone());
-        q.dirty.insert(account.id.clone(), account);
+        // Dropped once the lock is released (commit_queued releases it).
+        let _replaced = (
+            q.working.put_account(account.clone()),
+            q.dirty.insert(account.id.clone(), account),
+        );
         self.commit_queued(q)?;
         Ok(out)
     }
@@ -224,9 +229,10 @@ impl Catalog {
         if changed.is_empty() {
             return Ok(());
         }
+        let mut replaced = Vec::new();
         for account in changed {
-            q.working.put_account(account.clone());
-            q.dirty.insert(account.id.clone(), account);
+            replaced.push(q.working.put_account(account.clone()));
+            replaced.push(q.dirty.insert(account.id.clone(), account));
         }
         self.commit_queued(q)?;
         Ok(())
@@ -263,9 +269,11 @@ impl Catalog {
         drop(q);
         let result = self.commit_rows(dirty.values());
         let mut q = self.queue.lock();
+        let mut previous = None;
         match result {
             Ok(()) => {
-                self.current.store(Arc::new(next));
+                // Dropped after the lock: it may hold the last reference to large accounts.
+                previous = Some(self.current.swap(Arc::new(next)));
                 for w in waiters {
                     let _ = w.send(Outcome::Committed);
                 }
@@ -288,6 +296,8 @@ impl Catalog {
             // would do; the first has waited longest.
             let _ = q.waiters[0].send(Outcome::Lead);
         }
+        drop(q);
+        drop(previous);
     }
 
     /// Seals each account row and commits them in one transaction.
