@@ -1,18 +1,38 @@
 //! The catalog: every account in memory as an immutable snapshot, swapped on each write.
 //!
-//! Readers take the current snapshot (one atomic load) and never wait for writers. A writer
-//! holds the write lock, copies the one account it changes, makes the row durable in the store
-//! (sealed with the master key: rows hold secret access keys), and only then publishes the new
-//! snapshot, so nothing is acknowledged or visible before it is durable.
+//! Readers take the current snapshot (one atomic load) and never wait for writers.
+//!
+//! Writers use group commit, so that concurrent writes share one durable store transaction
+//! (one fsync) instead of paying one each:
+//!
+//! 1. Under the queue lock, a writer applies its change to a clone of the one account it
+//!    changes, taken from the *working* state (the published snapshot plus every change queued
+//!    but not yet committed). If the change fails, the clone is dropped and nothing changes:
+//!    a failing write fails only its own request. Otherwise the clone replaces the account in
+//!    the working state, the account is marked dirty, and the writer queues itself.
+//! 2. If no commit is in flight, the writer becomes the leader: it takes every dirty account,
+//!    every queued writer and a copy of the working state, releases the lock, seals each dirty
+//!    account row once (however many writes it received) and commits them all in ONE store
+//!    transaction. Writers arriving meanwhile queue up for the next batch.
+//! 3. Only after that commit returns does the leader publish the copy as the new snapshot and
+//!    acknowledge each writer of the batch, so nothing is acknowledged or visible before it is
+//!    durable. Then it hands the lead to the first writer waiting for the next batch.
+//!
+//! If a commit fails, every writer of the batch gets the error, and so does every writer
+//! queued since: their changes were applied on top of the failed ones. The working state
+//! falls back to the published snapshot. Rows are sealed with the master key (they hold
+//! secret access keys). A writer sees queued-but-uncommitted changes of other writers (as a
+//! later transaction sees an earlier one in a log); readers never do.
 
 use crate::authorizer::SessionPolicyCache;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::managed::aws_managed_policies;
 use crate::model::{Account, KeyStatus, LastUsed, ManagedPolicy};
 use arc_swap::ArcSwap;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use rolegate_store::{Batch, Engine, StoreError};
 use std::collections::HashMap;
+use std::sync::mpsc;
 use std::sync::Arc;
 
 const ACCOUNTS: &str = "accounts";
@@ -63,11 +83,46 @@ impl Snapshot {
         let account = arn.strip_prefix("arn:aws:iam::")?.split(':').next()?;
         self.accounts.get(account)?.policy_by_arn(arn)
     }
+
+    /// Replaces one account (or adds it), keeping the key index in step; returns the one
+    /// replaced, for the caller to drop outside the queue lock (freeing a large account is
+    /// not cheap).
+    fn put_account(&mut self, account: Arc<Account>) -> Option<Arc<Account>> {
+        if let Some(old) = self.accounts.get(&account.id) {
+            unindex_keys(&mut self.keys, old);
+        }
+        index_keys(&mut self.keys, &account);
+        self.accounts.insert(account.id.clone(), account)
+    }
+}
+
+/// What a queued writer is told.
+enum Outcome {
+    /// The batch holding its change is durable and published.
+    Committed,
+    /// The batch holding its change (or one it built on) failed to commit.
+    Failed(String),
+    /// It is now the leader: it must commit the queue (its own change included).
+    Lead,
+}
+
+/// Changes applied but not yet committed, and who waits for them.
+struct Queue {
+    /// The published snapshot plus every queued change.
+    working: Snapshot,
+    /// Accounts changed since the last batch was taken, by id.
+    dirty: HashMap<String, Arc<Account>>,
+    /// The writers whose changes are in `dirty`, in arrival order.
+    waiters: Vec<mpsc::Sender<Outcome>>,
+    /// Whether a leader is committing a batch.
+    leading: bool,
 }
 
 pub struct Catalog {
     current: ArcSwap<Snapshot>,
-    write: Mutex<()>,
+    queue: Mutex<Queue>,
+    /// Signalled when `leading` turns false (the reset waits for it).
+    idle: Condvar,
     engine: Arc<dyn Engine>,
     rows: Sealer,
     /// Access-key last use, kept in memory: recording it durably would be a write per request.
@@ -98,8 +153,14 @@ impl Catalog {
             aws_policies: Arc::new(aws_managed_policies()),
         };
         Ok(Catalog {
+            queue: Mutex::new(Queue {
+                working: snapshot.clone(),
+                dirty: HashMap::new(),
+                waiters: Vec::new(),
+                leading: false,
+            }),
             current: ArcSwap::from_pointee(snapshot),
-            write: Mutex::new(()),
+            idle: Condvar::new(),
             engine,
             rows,
             usage: Mutex::new(HashMap::new()),
@@ -112,32 +173,16 @@ impl Catalog {
         self.current.load_full()
     }
 
-    fn persist(&self, batch: &mut Batch, account: &Account) -> Result<(), CatalogError> {
-        let json = serde_json::to_vec(account)
-            .map_err(|e| CatalogError::Corrupt(account.id.clone(), e.to_string()))?;
-        batch.put(
-            ACCOUNTS,
-            account.id.clone(),
-            self.rows.seal(&json, account.id.as_bytes()),
-        );
-        Ok(())
-    }
-
     /// Creates an account; fails if the id is taken.
     pub fn create_account(&self, account: Account) -> Result<Arc<Account>, CatalogError> {
-        let _guard = self.write.lock();
-        let snap = self.current.load_full();
-        if snap.accounts.contains_key(&account.id) {
+        let mut q = self.queue.lock();
+        if q.working.accounts.contains_key(&account.id) {
             return Err(CatalogError::AccountExists(account.id));
         }
-        let mut batch = Batch::new();
-        self.persist(&mut batch, &account)?;
-        self.engine.commit(batch)?;
-        let mut next = (*snap).clone();
-        index_keys(&mut next.keys, &account);
         let account = Arc::new(account);
-        next.accounts.insert(account.id.clone(), account.clone());
-        self.current.store(Arc::new(next));
+        let _replaced = q.working.put_account(account.clone());
+        q.dirty.insert(account.id.clone(), account.clone());
+        self.commit_queued(q)?;
         Ok(account)
     }
 
@@ -151,61 +196,145 @@ impl Catalog {
     where
         E: From<CatalogError>,
     {
-        let _guard = self.write.lock();
-        let snap = self.current.load_full();
-        let old = snap
-            .accounts
-            .get(account_id)
-            .ok_or_else(|| CatalogError::NoSuchAccount(account_id.to_owned()))?;
-        let mut account = (**old).clone();
+        let mut q = self.queue.lock();
+        let mut account = match q.working.accounts.get(account_id) {
+            Some(old) => (**old).clone(),
+            None => return Err(CatalogError::NoSuchAccount(account_id.to_owned()).into()),
+        };
         let out = f(&mut account)?;
-        let mut batch = Batch::new();
-        self.persist(&mut batch, &account)?;
-        self.engine.commit(batch).map_err(CatalogError::from)?;
-        let mut next = (*snap).clone();
-        unindex_keys(&mut next.keys, old);
-        index_keys(&mut next.keys, &account);
-        next.accounts.insert(account.id.clone(), Arc::new(account));
-        self.current.store(Arc::new(next));
+        let account = Arc::new(account);
+        // Dropped once the lock is released (commit_queued releases it).
+        let _replaced = (
+            q.working.put_account(account.clone()),
+            q.dirty.insert(account.id.clone(), account),
+        );
+        self.commit_queued(q)?;
         Ok(out)
     }
 
     /// Applies `f` to every account in one durable batch; `f` returns whether it changed one.
-    /// Used when a deletion must be reflected in other accounts' policies.
+    /// Used when a deletion must be reflected in other accounts' policies. If `f` fails on any
+    /// account, nothing changes.
     pub fn update_all<E>(&self, mut f: impl FnMut(&mut Account) -> Result<bool, E>) -> Result<(), E>
     where
         E: From<CatalogError>,
     {
-        let _guard = self.write.lock();
-        let snap = self.current.load_full();
-        let mut next = (*snap).clone();
-        let mut batch = Batch::new();
-        for (id, old) in snap.accounts.iter() {
+        let mut q = self.queue.lock();
+        let mut changed = Vec::new();
+        for old in q.working.accounts.values() {
             let mut account = (**old).clone();
             if f(&mut account)? {
-                self.persist(&mut batch, &account)?;
-                unindex_keys(&mut next.keys, old);
-                index_keys(&mut next.keys, &account);
-                next.accounts.insert(id.clone(), Arc::new(account));
+                changed.push(Arc::new(account));
             }
         }
-        if !batch.is_empty() {
-            self.engine.commit(batch).map_err(CatalogError::from)?;
-            self.current.store(Arc::new(next));
+        if changed.is_empty() {
+            return Ok(());
         }
+        let mut replaced = Vec::new();
+        for account in changed {
+            replaced.push(q.working.put_account(account.clone()));
+            replaced.push(q.dirty.insert(account.id.clone(), account));
+        }
+        self.commit_queued(q)?;
+        Ok(())
+    }
+
+    /// Queues the caller (whose change is already in `q.working` and `q.dirty`) and returns
+    /// once that change is durable and published, or failed.
+    fn commit_queued(&self, mut q: MutexGuard<'_, Queue>) -> Result<(), CatalogError> {
+        let (tx, rx) = mpsc::channel();
+        q.waiters.push(tx);
+        if q.leading {
+            drop(q);
+            match rx.recv() {
+                Ok(Outcome::Lead) => self.lead(self.queue.lock()),
+                Ok(other) => return outcome(other),
+                Err(_) => return Err(leader_gone()),
+            }
+        } else {
+            q.leading = true;
+            self.lead(q);
+        }
+        // The leader sent its own outcome to itself.
+        match rx.recv() {
+            Ok(o) => outcome(o),
+            Err(_) => Err(leader_gone()),
+        }
+    }
+
+    /// Commits one batch: everything queued now. Called with `leading` set by the caller.
+    fn lead(&self, mut q: MutexGuard<'_, Queue>) {
+        let dirty = std::mem::take(&mut q.dirty);
+        let waiters = std::mem::take(&mut q.waiters);
+        let next = q.working.clone();
+        drop(q);
+        let result = self.commit_rows(dirty.values());
+        let mut q = self.queue.lock();
+        let mut previous = None;
+        match result {
+            Ok(()) => {
+                // Dropped after the lock: it may hold the last reference to large accounts.
+                previous = Some(self.current.swap(Arc::new(next)));
+                for w in waiters {
+                    let _ = w.send(Outcome::Committed);
+                }
+            }
+            Err(e) => {
+                // Everything queued since was applied on top of the failed batch.
+                let msg = e.to_string();
+                q.working = (*self.current.load_full()).clone();
+                q.dirty.clear();
+                for w in waiters.into_iter().chain(q.waiters.drain(..)) {
+                    let _ = w.send(Outcome::Failed(msg.clone()));
+                }
+            }
+        }
+        if q.waiters.is_empty() {
+            q.leading = false;
+            self.idle.notify_all();
+        } else {
+            // The first writer of the next batch leads it (`leading` stays set). Any writer
+            // would do; the first has waited longest.
+            let _ = q.waiters[0].send(Outcome::Lead);
+        }
+        drop(q);
+        drop(previous);
+    }
+
+    /// Seals each account row and commits them in one transaction.
+    fn commit_rows<'a>(
+        &self,
+        accounts: impl Iterator<Item = &'a Arc<Account>>,
+    ) -> Result<(), CatalogError> {
+        let mut batch = Batch::new();
+        for account in accounts {
+            let json = serde_json::to_vec(&**account)
+                .map_err(|e| CatalogError::Corrupt(account.id.clone(), e.to_string()))?;
+            batch.put(
+                ACCOUNTS,
+                account.id.clone(),
+                self.rows.seal(&json, account.id.as_bytes()),
+            );
+        }
+        self.engine.commit(batch)?;
         Ok(())
     }
 
     /// Erases every account (development-mode reset).
     pub fn reset(&self) -> Result<(), CatalogError> {
-        let _guard = self.write.lock();
+        let mut q = self.queue.lock();
+        // A batch in flight would publish its snapshot over the reset one.
+        while q.leading {
+            self.idle.wait(&mut q);
+        }
         self.engine.clear(&[ACCOUNTS])?;
-        let snap = self.current.load_full();
-        self.current.store(Arc::new(Snapshot {
+        let empty = Snapshot {
             accounts: imbl::HashMap::new(),
             keys: imbl::HashMap::new(),
-            aws_policies: snap.aws_policies.clone(),
-        }));
+            aws_policies: self.current.load().aws_policies.clone(),
+        };
+        q.working = empty.clone();
+        self.current.store(Arc::new(empty));
         self.usage.lock().clear();
         self.role_usage.lock().clear();
         Ok(())
@@ -245,6 +374,19 @@ impl Catalog {
     pub fn role_last_used(&self, role_id: &str) -> Option<LastUsed> {
         self.role_usage.lock().get(role_id).cloned()
     }
+}
+
+fn outcome(o: Outcome) -> Result<(), CatalogError> {
+    match o {
+        Outcome::Committed => Ok(()),
+        Outcome::Failed(msg) => Err(StoreError::Engine(msg).into()),
+        // Only ever sent to a writer that has not led yet, before its outcome.
+        Outcome::Lead => Err(leader_gone()),
+    }
+}
+
+fn leader_gone() -> CatalogError {
+    StoreError::Engine("the group commit ended without an answer".to_owned()).into()
 }
 
 fn index_keys(keys: &mut imbl::HashMap<String, KeyEntry>, account: &Account) {
@@ -302,6 +444,114 @@ mod tests {
             &MasterKey::random()
         )
         .is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn concurrent_writers_are_all_durable_and_a_failing_one_fails_alone() -> Result<(), CatalogError>
+    {
+        let dir = tempfile::tempdir().map_err(CryptoError::from)?;
+        let master = MasterKey::random();
+        let path = dir.path().join("db");
+        {
+            let cat = Arc::new(Catalog::open(Arc::new(RedbEngine::open(&path)?), &master)?);
+            cat.create_account(Account::new("111111111111", "a", 0))?;
+            let threads: Vec<_> = (0..8)
+                .map(|t| {
+                    let cat = cat.clone();
+                    std::thread::spawn(move || {
+                        for i in 0..40 {
+                            let r = cat.update("111111111111", |a| {
+                                a.aliases.push(format!("t{t}-{i}"));
+                                if i % 10 == 3 {
+                                    return Err(CatalogError::AccountExists("no".into()));
+                                }
+                                Ok(())
+                            });
+                            assert_eq!(r.is_ok(), i % 10 != 3);
+                            // Acknowledged means published: the writer reads its own write.
+                            if r.is_ok() {
+                                let snap = cat.snapshot();
+                                let a = snap.account("111111111111").map(|a| a.aliases.clone());
+                                assert!(a.unwrap_or_default().contains(&format!("t{t}-{i}")));
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for t in threads {
+                assert!(t.join().is_ok());
+            }
+        }
+        let cat = Catalog::open(Arc::new(RedbEngine::open(&path)?), &master)?;
+        let snap = cat.snapshot();
+        let aliases = &snap
+            .account("111111111111")
+            .ok_or(CatalogError::NoSuchAccount("".into()))?
+            .aliases;
+        assert_eq!(aliases.len(), 8 * 36);
+        assert!(!aliases
+            .iter()
+            .any(|a| a.ends_with("-3") || a.ends_with("-13")));
+        Ok(())
+    }
+
+    /// An engine whose commits fail while `fail` is set.
+    struct Flaky {
+        inner: RedbEngine,
+        fail: std::sync::atomic::AtomicBool,
+    }
+
+    impl Engine for Flaky {
+        fn scan(&self, t: &'static str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+            self.inner.scan(t)
+        }
+        fn get(&self, t: &'static str, k: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            self.inner.get(t, k)
+        }
+        fn commit(&self, b: Batch) -> Result<(), StoreError> {
+            if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(StoreError::Engine("disk full".into()));
+            }
+            self.inner.commit(b)
+        }
+        fn clear(&self, t: &[&'static str]) -> Result<(), StoreError> {
+            self.inner.clear(t)
+        }
+    }
+
+    #[test]
+    fn a_failed_commit_fails_its_writers_and_publishes_nothing() -> Result<(), CatalogError> {
+        let dir = tempfile::tempdir().map_err(CryptoError::from)?;
+        let engine = Arc::new(Flaky {
+            inner: RedbEngine::open(&dir.path().join("db"))?,
+            fail: false.into(),
+        });
+        let cat = Catalog::open(engine.clone(), &MasterKey::random())?;
+        cat.create_account(Account::new("111111111111", "a", 0))?;
+        engine.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+        let r = cat.update("111111111111", |a| {
+            a.aliases.push("lost".into());
+            Ok::<_, CatalogError>(())
+        });
+        assert!(matches!(r, Err(CatalogError::Store(_))));
+        let snap = cat.snapshot();
+        assert!(snap
+            .account("111111111111")
+            .is_some_and(|a| a.aliases.is_empty()));
+        engine
+            .fail
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        // The next writer does not build on the failed change.
+        cat.update("111111111111", |a| {
+            a.aliases.push("kept".into());
+            Ok::<_, CatalogError>(())
+        })?;
+        let snap = cat.snapshot();
+        let aliases = snap.account("111111111111").map(|a| a.aliases.clone());
+        assert_eq!(aliases, Some(vec!["kept".to_owned()]));
+        cat.reset()?;
+        assert!(cat.snapshot().accounts.is_empty());
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod clock;
 pub mod crypto;
 pub mod decisions;
+mod dirsync;
 pub mod doc;
 pub mod dynamodb;
 pub mod dynamodb_items;

@@ -8,6 +8,22 @@
 //! either the old object or the new one, never half of one; start-up removes the temporary
 //! files and data files no metadata names. Listing reads an in-memory index of the metadata.
 //!
+//! A PutObject pays for durability in this order, and is acknowledged only at the end:
+//! 1. fsync of its own data file (no lock held: concurrent uploads sync in parallel);
+//! 2. rename into `data/`, then an fsync of `data/` shared with every writer renaming in
+//!    meanwhile ([`crate::dirsync`]): the data's name is durable before any metadata names it,
+//!    so a durable metadata file never points at a missing data file;
+//! 3. its metadata written to a temporary file and fsynced (no lock held);
+//! 4. under the lock of its key only (one of a fixed set of stripes, so writes to other keys
+//!    proceed), the rename over the old metadata, then an fsync of `meta/` shared likewise,
+//!    and only then the in-memory index, so an object is visible only once durable, and two
+//!    writes of one key reach the disk and the index in the same order.
+//!
+//! Each fsync still happens before the step that depends on it; the sharing only lets one
+//! directory fsync cover many writers, each of which waits for an fsync that *started after*
+//! its own rename. Deleting a bucket (or a reset) takes the store lock exclusively; writes
+//! take it shared, so they never see their bucket vanish midway.
+//!
 //! Multipart uploads live in `buckets/<bucket>/uploads/<upload-id>/`: `upload.json` (the
 //! object-to-be's metadata), one `p-<n>.json` per part naming its data file `d-<id>`, committed
 //! the same way (data renamed in, then the part metadata renamed over). An upload directory
@@ -17,8 +33,9 @@
 //! all. (A crash between the object's commit and the upload's removal leaves the upload listed
 //! as well; completing or aborting it again is harmless.)
 
+use crate::dirsync::DirSyncs;
 use md5::{Digest, Md5};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -170,7 +187,11 @@ impl Upload {
 pub struct ObjectStore {
     root: PathBuf,
     index: RwLock<HashMap<String, BucketIndex>>,
-    commit: Mutex<()>,
+    /// Shared by commits, exclusive for removing a bucket or everything.
+    commit: RwLock<()>,
+    /// Per-key commit locks, striped by a hash of (bucket, key).
+    keys: Vec<Mutex<()>>,
+    syncs: DirSyncs,
     /// Uploads in progress, by upload id.
     uploads: RwLock<HashMap<String, Arc<Upload>>>,
 }
@@ -196,18 +217,19 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     f.sync_all()
 }
 
-/// Writes an object's metadata file atomically (temporary file, fsync, rename over, fsync the
-/// directory): the commit point of a write.
-fn write_meta(dir: &Path, meta: &ObjectMeta) -> io::Result<()> {
+/// The number of per-key commit lock stripes.
+const KEY_STRIPES: usize = 64;
+
+/// Writes an object's metadata to a durable temporary file beside its final name; returns
+/// the temporary file (see [`ObjectStore::place_meta`]).
+fn stage_meta(dir: &Path, meta: &ObjectMeta) -> io::Result<PathBuf> {
     let meta_tmp = dir.join("meta").join(format!(".{}.tmp", random_id()));
     let json = serde_json::to_vec(meta).map_err(io::Error::other)?;
-    let written = write_synced(&meta_tmp, &json)
-        .and_then(|()| fs::rename(&meta_tmp, dir.join("meta").join(key_file(&meta.key))));
-    if let Err(e) = written {
+    if let Err(e) = write_synced(&meta_tmp, &json) {
         let _ = fs::remove_file(&meta_tmp);
         return Err(e);
     }
-    sync_dir(&dir.join("meta"))
+    Ok(meta_tmp)
 }
 
 /// Loads the uploads of one bucket directory, removing what a crash left half-made.
@@ -316,13 +338,33 @@ impl ObjectStore {
         Ok(ObjectStore {
             root: root.to_owned(),
             index: RwLock::new(index),
-            commit: Mutex::new(()),
+            commit: RwLock::new(()),
+            keys: (0..KEY_STRIPES).map(|_| Mutex::new(())).collect(),
+            syncs: DirSyncs::default(),
             uploads: RwLock::new(uploads),
         })
     }
 
     fn bucket_dir(&self, bucket: &str) -> PathBuf {
         self.root.join("buckets").join(bucket)
+    }
+
+    /// The commit lock of one key (a stripe shared with other keys).
+    fn key_lock(&self, bucket: &str, key: &str) -> MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (bucket, key).hash(&mut h);
+        self.keys[(h.finish() % KEY_STRIPES as u64) as usize].lock()
+    }
+
+    /// Renames a staged metadata file over the key's (the commit point of a write), then waits
+    /// for a `meta/` fsync that covers the rename. Call with the key's lock held.
+    fn place_meta(&self, dir: &Path, staged: &Path, key: &str) -> io::Result<()> {
+        if let Err(e) = fs::rename(staged, dir.join("meta").join(key_file(key))) {
+            let _ = fs::remove_file(staged);
+            return Err(e);
+        }
+        self.syncs.sync(&dir.join("meta"))
     }
 
     /// Creates a bucket's directories (idempotent).
@@ -336,7 +378,8 @@ impl ObjectStore {
 
     /// Removes a bucket and anything left in it.
     pub fn delete_bucket(&self, bucket: &str) -> io::Result<()> {
-        let _guard = self.commit.lock();
+        let _guard = self.commit.write();
+        self.syncs.forget_under(&self.bucket_dir(bucket));
         self.index.write().remove(bucket);
         self.uploads.write().retain(|_, u| {
             if u.bucket == bucket {
@@ -352,7 +395,8 @@ impl ObjectStore {
 
     /// Erases everything (development-mode reset).
     pub fn clear(&self) -> io::Result<()> {
-        let _guard = self.commit.lock();
+        let _guard = self.commit.write();
+        self.syncs.forget_under(&self.root);
         self.index.write().clear();
         for u in self.uploads.write().drain().map(|(_, u)| u) {
             u.gone.store(true, Ordering::SeqCst);
@@ -405,15 +449,27 @@ impl ObjectStore {
             tags: new.tags,
             data: w.id.clone(),
         };
-        let _guard = self.commit.lock();
+        let _guard = self.commit.read();
         if !self.index.read().contains_key(bucket) {
             return Err(io::Error::new(io::ErrorKind::NotFound, "bucket deleted"));
         }
-        fs::rename(&w.path, dir.join("data").join(&w.id))?;
+        let data = dir.join("data").join(&w.id);
+        fs::rename(&w.path, &data)?;
         // Renamed away: the writer's drop must not remove anything now.
         w.path = PathBuf::new();
-        sync_dir(&dir.join("data"))?;
-        write_meta(&dir, &meta)?;
+        let staged = self
+            .syncs
+            .sync(&dir.join("data"))
+            .and_then(|()| stage_meta(&dir, &meta));
+        let staged = match staged {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = fs::remove_file(&data);
+                return Err(e);
+            }
+        };
+        let _key = self.key_lock(bucket, &meta.key);
+        self.place_meta(&dir, &staged, &meta.key)?;
         let meta = Arc::new(meta);
         let old = self
             .index
@@ -439,7 +495,7 @@ impl ObjectStore {
         let json = serde_json::to_vec(&meta).map_err(io::Error::other)?;
         let staged = write_synced(&staging.join("upload.json"), &json).and_then(|()| {
             sync_dir(&staging)?;
-            let _guard = self.commit.lock();
+            let _guard = self.commit.read();
             if !self.index.read().contains_key(bucket) {
                 return Err(io::Error::new(io::ErrorKind::NotFound, "bucket deleted"));
             }
@@ -584,13 +640,16 @@ impl ObjectStore {
         key: &str,
         tags: BTreeMap<String, String>,
     ) -> io::Result<Option<Arc<ObjectMeta>>> {
-        let _guard = self.commit.lock();
+        let _guard = self.commit.read();
+        let _key = self.key_lock(bucket, key);
         let Some(old) = self.get(bucket, key) else {
             return Ok(None);
         };
         let mut meta = (*old).clone();
         meta.tags = tags;
-        write_meta(&self.bucket_dir(bucket), &meta)?;
+        let dir = self.bucket_dir(bucket);
+        let staged = stage_meta(&dir, &meta)?;
+        self.place_meta(&dir, &staged, key)?;
         let meta = Arc::new(meta);
         if let Some(objects) = self.index.write().get_mut(bucket) {
             objects.insert(meta.key.clone(), meta.clone());
@@ -605,13 +664,14 @@ impl ObjectStore {
 
     /// Deletes an object; `false` when there was none.
     pub fn delete(&self, bucket: &str, key: &str) -> io::Result<bool> {
-        let _guard = self.commit.lock();
+        let _guard = self.commit.read();
+        let _key = self.key_lock(bucket, key);
         let dir = self.bucket_dir(bucket);
         let Some(old) = self.get(bucket, key) else {
             return Ok(false);
         };
         fs::remove_file(dir.join("meta").join(key_file(key)))?;
-        sync_dir(&dir.join("meta"))?;
+        self.syncs.sync(&dir.join("meta"))?;
         if let Some(objects) = self.index.write().get_mut(bucket) {
             objects.remove(key);
         }
@@ -659,6 +719,54 @@ mod tests {
                 ..NewObject::default()
             },
         )
+    }
+
+    #[test]
+    fn concurrent_puts_are_all_durable_and_the_index_matches_the_disk() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        {
+            let store = Arc::new(ObjectStore::open(dir.path())?);
+            store.create_bucket("b")?;
+            let threads: Vec<_> = (0..6)
+                .map(|t| {
+                    let store = store.clone();
+                    std::thread::spawn(move || -> io::Result<()> {
+                        for i in 0..10 {
+                            put(&store, &format!("k{t}-{i}"), format!("{t}-{i}").as_bytes())?;
+                            // Every thread also overwrites one shared key.
+                            put(&store, "shared", format!("{t}-{i}").as_bytes())?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            for t in threads {
+                assert!(matches!(t.join(), Ok(Ok(()))));
+            }
+            let shared = store.get("b", "shared").map(|m| m.etag.clone());
+            let reopened = ObjectStore::open(dir.path())?;
+            assert_eq!(reopened.get("b", "shared").map(|m| m.etag.clone()), shared);
+        }
+        let store = ObjectStore::open(dir.path())?;
+        let mut keys = 0;
+        store.scan("b", "", None, |_| {
+            keys += 1;
+            true
+        });
+        assert_eq!(keys, 61);
+        for t in 0..6 {
+            for i in 0..10 {
+                let meta = store
+                    .get("b", &format!("k{t}-{i}"))
+                    .ok_or(io::ErrorKind::NotFound)?;
+                let mut body = String::new();
+                io::Read::read_to_string(&mut store.open_data("b", &meta)?, &mut body)?;
+                assert_eq!(body, format!("{t}-{i}"));
+            }
+        }
+        // Only live data files remain: the overwritten ones were removed.
+        assert_eq!(fs::read_dir(dir.path().join("buckets/b/data"))?.count(), 61);
+        Ok(())
     }
 
     #[test]

@@ -166,17 +166,37 @@ async fn handle(
             return Ok(xml(error_response(QueryService::Iam, &e, &rid), &rid));
         }
     };
-    // Writes wait on the disk (fsync): keep them off the async workers' critical path.
     let target = parts
         .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    Ok(tokio::task::block_in_place(|| match target {
+    Ok(match target {
         // awsJson (KMS): the operation is named by X-Amz-Target.
-        Some(t) => json_reply(answer_json(&app, &parts, &body, peer, &rid, &t), &rid),
-        None => xml(answer(&app, &parts, &body, peer, &rid), &rid),
-    }))
+        Some(t) => {
+            let run = || json_reply(answer_json(&app, &parts, &body, peer, &rid, &t), &rid);
+            crate::workers::off_workers_unless(crate::workers::is_json_read(&t), run)
+        }
+        None => {
+            let params = query_params(&parts, &body);
+            let run = || xml(answer(&app, &parts, &params, &body, peer, &rid), &rid);
+            crate::workers::off_workers_unless(crate::workers::is_query_read(&params), run)
+        }
+    })
+}
+
+/// The query parameters of a request: the query string, plus a form body.
+fn query_params(parts: &http::request::Parts, body: &Bytes) -> Params {
+    let mut params = Params::parse(parts.uri.query().unwrap_or("").as_bytes());
+    let is_form = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form || (parts.method == Method::POST && !body.is_empty()) {
+        params.extend(Params::parse(body));
+    }
+    params
 }
 
 fn admin_route(app: &App, method: &Method, path: &str) -> Response<Full<Bytes>> {
@@ -207,20 +227,12 @@ fn admin_route(app: &App, method: &Method, path: &str) -> Response<Full<Bytes>> 
 fn answer(
     app: &App,
     parts: &http::request::Parts,
+    params: &Params,
     body: &Bytes,
     peer: SocketAddr,
     rid: &str,
 ) -> QueryResponse {
     let raw_query = parts.uri.query().unwrap_or("");
-    let mut params = Params::parse(raw_query.as_bytes());
-    let is_form = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if is_form || (parts.method == Method::POST && !body.is_empty()) {
-        params.extend(Params::parse(body));
-    }
     let guess = match params.action() {
         // EC2's SDKs send their API version; its errors have their own envelope.
         Some(_) if params.get("Version") == Some("2016-11-15") => QueryService::Ec2,
@@ -264,7 +276,7 @@ fn answer(
         region: &auth.scope.region,
         now,
     };
-    query(&app.state, service, &auth.caller, facts, &params, rid)
+    query(&app.state, service, &auth.caller, facts, params, rid)
 }
 
 /// An awsJson request: authenticated with awsJson's error codes, then routed by the credential

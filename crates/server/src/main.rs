@@ -12,6 +12,7 @@ mod imds_keys;
 mod imds_paths;
 mod open;
 mod s3;
+mod workers;
 
 use clap::Parser;
 use std::process::ExitCode;

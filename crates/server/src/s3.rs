@@ -138,7 +138,13 @@ impl Body for StreamedBody {
             if self.done {
                 return Ok(None);
             }
-            let frame = self.rt.block_on(self.incoming.frame());
+            // An empty body ends without waiting (and so without `block_on`, which a request
+            // served on an async worker must not call: see `handle`).
+            let frame = if self.incoming.is_end_stream() {
+                None
+            } else {
+                self.rt.block_on(self.incoming.frame())
+            };
             match frame {
                 None => {
                     self.done = true;
@@ -407,8 +413,12 @@ fn now() -> i64 {
     rolegate_core::clock::now()
 }
 
-/// Serves one S3 request. The work runs on a blocking thread: it waits on the disk, and it
-/// pulls the request body from this connection's task, which must keep running meanwhile.
+/// Serves one S3 request. A read (GET or HEAD without a body) runs right here on the async
+/// worker: it is answered from the in-memory index, and an object's data is opened here but
+/// streamed asynchronously. Anything else runs on a blocking thread: it waits on the disk
+/// (fsync), and it pulls the request body from this connection's task, which must keep
+/// running meanwhile. (A read never reaches `block_on`: with an empty body, the body reader
+/// and the drain return at once.)
 pub async fn handle(
     app: Arc<App>,
     parts: http::request::Parts,
@@ -417,6 +427,11 @@ pub async fn handle(
     rid: String,
 ) -> Response<RespBody> {
     let rt = tokio::runtime::Handle::current();
+    let read = matches!(parts.method, http::Method::GET | http::Method::HEAD);
+    if read && body.is_end_stream() {
+        let resp = serve_blocking(&app, parts, body, peer, &rid, rt);
+        return to_http(resp, &rid);
+    }
     let task_rid = rid.clone();
     let resp =
         tokio::task::spawn_blocking(move || serve_blocking(&app, parts, body, peer, &task_rid, rt))
@@ -434,6 +449,9 @@ const MAX_DRAIN: usize = 8 * 1024 * 1024;
 
 /// Reads and discards what is left of a body; false when it was too large (or broken).
 fn drain(incoming: &mut Incoming, rt: &tokio::runtime::Handle) -> bool {
+    if incoming.is_end_stream() {
+        return true;
+    }
     let mut seen = 0usize;
     loop {
         match rt.block_on(incoming.frame()) {
@@ -544,8 +562,28 @@ fn serve_blocking(
     if !stream.done && !drain(&mut stream.incoming, &stream.rt) {
         resp.headers.push(("connection".into(), "close".into()));
     }
+    if let S3Body::File { file, len } = &mut resp.body {
+        // A small object is read here, whole: streaming it through `tokio::fs` would cost a
+        // blocking-pool hand-off per read for a few KiB.
+        if *len <= INLINE_BODY {
+            let mut data = Vec::with_capacity(*len as usize);
+            match io::Read::read_to_end(&mut io::Read::take(&mut *file, *len), &mut data) {
+                Ok(n) if n as u64 == *len => resp.body = S3Body::Bytes(data),
+                _ => {
+                    resp = fail(ServiceError::new(
+                        500,
+                        "InternalError",
+                        "We encountered an internal error. Please try again.",
+                    ))
+                }
+            }
+        }
+    }
     if resp.status >= 500 {
         tracing::error!("s3 {method} {resource}: {} (request {rid})", resp.status);
     }
     resp
 }
+
+/// Object bodies up to this size are read whole before answering (see `serve_blocking`).
+const INLINE_BODY: u64 = 64 * 1024;

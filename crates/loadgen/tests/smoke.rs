@@ -1,0 +1,144 @@
+//! Smoke test of the generator (not a timed test): against the real debug `rolegate` binary,
+//! every operation for about a second on 2 connections must complete requests and fail none.
+//! An op may be "n/a" only because the server does not serve its service at all (DynamoDB
+//! before it lands); any other fixture failure fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rolegate_loadgen::{run, Config, MotoMode, Op};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The debug `rolegate` next to this test's own target directory (the binary of another
+/// package has no `CARGO_BIN_EXE_*`), or `ROLEGATE_BIN`.
+fn rolegate_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("ROLEGATE_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/smoke-HASH → target/debug/rolegate
+    let bin = exe.parent().unwrap().parent().unwrap().join("rolegate");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p rolegate` first (or set ROLEGATE_BIN)",
+        bin.display()
+    );
+    bin
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    _stdout: std::process::ChildStdout,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn health(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = write!(
+        s,
+        "GET /_rolegate/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    );
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.starts_with("HTTP/1.1 200")
+}
+
+/// Starts the binary on port 0 and reads the port from its banner (as the server's own
+/// end-to-end tests do).
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(rolegate_binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rolegate");
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let (mut port, mut line) = (None, String::new());
+    while reader.read_line(&mut line).unwrap_or(0) > 0 {
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            port = port.or_else(|| {
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .and_then(|p| p.parse::<u16>().ok())
+            });
+        }
+        if line.trim() == "ready" {
+            break;
+        }
+        line.clear();
+    }
+    let port = port.expect("rolegate printed its address");
+    let server = Server {
+        child,
+        port,
+        _stdout: reader.into_inner(),
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !health(port) {
+        assert!(Instant::now() < deadline, "rolegate did not become healthy");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server
+}
+
+#[test]
+fn every_supported_op_runs_without_errors() {
+    let server = start();
+    let config = Config {
+        rolegate: Some(format!("http://127.0.0.1:{}", server.port)),
+        moto: MotoMode::Off,
+        ceiling: false,
+        connections: 2,
+        duration: Duration::from_secs(1),
+        warmup: Duration::from_millis(200),
+        ops: Op::ALL.to_vec(),
+        mixed: true,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = runtime.block_on(run(&config)).unwrap();
+    println!("{}", report.render());
+    let rolegate = report.target("rolegate").expect("rolegate measured");
+    assert_eq!(rolegate.rows.len(), Op::ALL.len() + 1, "every op and mixed");
+    let mut measured = 0;
+    for row in &rolegate.rows {
+        match &row.outcome {
+            Ok(s) => {
+                assert!(s.ok > 0, "{}: no request completed", row.name);
+                assert_eq!(s.errors, 0, "{}: {:?}", row.name, s.error_sample);
+                assert!(s.p50_us > 0 && s.p50_us <= s.p99_us && s.p99_us <= s.p999_us);
+                measured += 1;
+            }
+            Err(e) => {
+                let not_served =
+                    e.contains("UnknownOperationException") || e.contains("is not served here");
+                assert!(
+                    row.name.starts_with("dynamodb-") && not_served,
+                    "{} is n/a for a reason other than an absent service: {e}",
+                    row.name
+                );
+            }
+        }
+    }
+    // STS, IAM, S3, KMS and the mix at least.
+    assert!(measured >= 8, "only {measured} rows measured");
+}
