@@ -23,9 +23,22 @@ pub(crate) fn off_workers_unless<R>(read: bool, run: impl FnOnce() -> R) -> R {
 }
 
 /// Whether an awsJson request only reads: KMS operations that change no key or alias
-/// (named by the AWS API; cryptographic operations change nothing stored). Other awsJson
-/// services count as writers until they say otherwise.
+/// (named by the AWS API; cryptographic operations change nothing stored), and DynamoDB's
+/// item and table reads. Other awsJson operations count as writers.
 pub(crate) fn is_json_read(target: &str) -> bool {
+    if let Some(op) = target.strip_prefix("DynamoDB_20120810.") {
+        return op.starts_with("Describe")
+            || op.starts_with("List")
+            || matches!(
+                op,
+                "GetItem"
+                    | "BatchGetItem"
+                    | "Query"
+                    | "Scan"
+                    | "TransactGetItems"
+                    | "GetResourcePolicy"
+            );
+    }
     let Some(op) = target.strip_prefix("TrentService.") else {
         return false;
     };
@@ -46,14 +59,19 @@ pub(crate) fn is_json_read(target: &str) -> bool {
         )
 }
 
-/// Whether a query (IAM/STS) request only reads: every STS action (they issue sealed tokens
-/// and record role use in memory only), and IAM actions named `Get...`, `List...` or
-/// `Simulate...`. No action at all is an error answered from memory.
+/// Whether a query (IAM/STS/EC2) request only reads: every STS action (they issue sealed
+/// tokens and record role use in memory only), IAM actions named `Get...`, `List...` or
+/// `Simulate...`, and EC2's `Describe...`. No action at all is an error answered from memory.
 pub(crate) fn is_query_read(params: &Params) -> bool {
     match params.action() {
         None => true,
         Some(a) if rolegate_services::sts::find(a).is_some() => true,
-        Some(a) => a.starts_with("Get") || a.starts_with("List") || a.starts_with("Simulate"),
+        Some(a) => {
+            a.starts_with("Get")
+                || a.starts_with("List")
+                || a.starts_with("Simulate")
+                || a.starts_with("Describe")
+        }
     }
 }
 
@@ -77,7 +95,14 @@ mod tests {
         assert!(is_json_read("TrentService.DescribeKey"));
         assert!(!is_json_read("TrentService.CreateKey"));
         assert!(!is_json_read("TrentService.ScheduleKeyDeletion"));
-        assert!(!is_json_read("DynamoDB_20120810.GetItem"));
+        assert!(is_json_read("DynamoDB_20120810.GetItem"));
+        assert!(is_json_read("DynamoDB_20120810.Query"));
+        assert!(is_json_read("DynamoDB_20120810.DescribeTable"));
+        assert!(!is_json_read("DynamoDB_20120810.PutItem"));
+        assert!(!is_json_read("DynamoDB_20120810.TransactWriteItems"));
+        assert!(!is_json_read("DynamoDB_20120810.CreateTable"));
+        assert!(q("Action=DescribeInstances&Version=2016-11-15"));
+        assert!(!q("Action=RunInstances&Version=2016-11-15"));
         assert!(!is_json_read("Decrypt"));
     }
 }
