@@ -88,13 +88,15 @@ pub enum InstanceCheck {
 impl InstanceBinding {
     /// Compares the binding with the instance as the snapshot holds it now.
     pub fn check(&self, snap: &crate::catalog::Snapshot) -> InstanceCheck {
-        use crate::ec2::{find_instance, InstanceState};
-        let Some((account, instance)) = find_instance(snap, &self.instance_id) else {
+        use crate::ec2::InstanceState;
+        // The binding names the instance's account: one lookup, not a scan of every account
+        // on each request the session signs.
+        let Some(instance) = snap
+            .account(&self.instance_account)
+            .and_then(|a| a.instances.get(&self.instance_id))
+        else {
             return InstanceCheck::Unknown;
         };
-        if account.id != self.instance_account {
-            return InstanceCheck::Unknown;
-        }
         let associated = instance
             .iam_profile
             .as_ref()

@@ -5,10 +5,8 @@
 
 use crate::ctx::Ctx;
 use rolegate_core::session::TokenSealer;
-use rolegate_core::{Authorizer, Caller, CallerKind};
-use rolegate_policy::{
-    explain, CompiledPolicy, Effect, PolicySet, PolicyType, Request, ResourcePolicyKind,
-};
+use rolegate_core::{Authorizer, Caller, CallerKind, ResourceGuard};
+use rolegate_policy::{CompiledPolicy, Effect, PolicyType};
 use serde::{Deserialize, Serialize};
 
 const PURPOSE: &str = "ec2 authorization failure message v1";
@@ -77,23 +75,6 @@ pub fn explicit_denies(
         Authorizer::caller_policies(&ctx.snap, ctx.caller, ctx.state.catalog.session_policies());
     let mut context = Authorizer::context(&ctx.snap, ctx.caller, &ctx.facts);
     super::insert_keys(&mut context, keys);
-    let set = PolicySet {
-        identity: &policies.identity,
-        boundary: policies.boundary.as_ref(),
-        session: &policies.session,
-        resource: None,
-        resource_kind: ResourcePolicyKind::Standard,
-        scps: &[],
-        rcps: &[],
-    };
-    let account = ctx.caller.account.clone();
-    let req = Request {
-        principal: &ctx.caller.principal,
-        action,
-        resource,
-        resource_account: Some(&account),
-        context: &context,
-    };
     let policy_of = |t: PolicyType, i: u16| -> Option<&CompiledPolicy> {
         match t {
             PolicyType::Identity => policies.identity.get(usize::from(i)),
@@ -102,36 +83,44 @@ pub fn explicit_denies(
             _ => None,
         }
     };
-    explain(&req, &set)
-        .matched
-        .into_iter()
-        .filter(|m| m.effect == Effect::Deny)
-        .filter_map(|m| {
-            let st = policy_of(m.at.policy_type, m.at.policy)?
-                .policy()
-                .statements
-                .get(m.at.statement as usize)?;
-            let conditions = st
-                .condition
-                .iter()
-                .flat_map(|block| &block.0)
-                .flat_map(|entry| &entry.keys)
-                .map(|(k, v)| Condition {
-                    key: k.clone(),
-                    values: items(v.as_slice()),
-                })
-                .collect();
-            Some(MatchedStatement {
-                statement_id: st.sid.clone().unwrap_or_default(),
-                effect: "DENY".to_owned(),
-                principals: items(&[ctx.caller.user_id()]),
-                principal_groups: Items { items: Vec::new() },
-                actions: items(st.action.as_ref().map(|a| a.values()).unwrap_or_default()),
-                resources: items(st.resource.as_ref().map(|r| r.values()).unwrap_or_default()),
-                conditions: Items { items: conditions },
+    Authorizer::explain(
+        ctx.caller,
+        &policies,
+        action,
+        resource,
+        Some(ctx.caller.account.as_str()),
+        ResourceGuard::None,
+        &context,
+    )
+    .matched
+    .into_iter()
+    .filter(|m| m.effect == Effect::Deny)
+    .filter_map(|m| {
+        let st = policy_of(m.at.policy_type, m.at.policy)?
+            .policy()
+            .statements
+            .get(m.at.statement as usize)?;
+        let conditions = st
+            .condition
+            .iter()
+            .flat_map(|block| &block.0)
+            .flat_map(|entry| &entry.keys)
+            .map(|(k, v)| Condition {
+                key: k.clone(),
+                values: items(v.as_slice()),
             })
+            .collect();
+        Some(MatchedStatement {
+            statement_id: st.sid.clone().unwrap_or_default(),
+            effect: "DENY".to_owned(),
+            principals: items(&[ctx.caller.user_id()]),
+            principal_groups: Items { items: Vec::new() },
+            actions: items(st.action.as_ref().map(|a| a.values()).unwrap_or_default()),
+            resources: items(st.resource.as_ref().map(|r| r.values()).unwrap_or_default()),
+            conditions: Items { items: conditions },
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// The decoded message, as DecodeAuthorizationMessage returns it.
