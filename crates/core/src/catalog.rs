@@ -28,6 +28,7 @@ use crate::authorizer::SessionPolicyCache;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::managed::aws_managed_policies;
 use crate::model::{Account, KeyStatus, LastUsed, ManagedPolicy};
+use crate::rows::{Loader, RowOp, ENTITIES};
 use arc_swap::ArcSwap;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use rolegate_store::{Batch, Engine, StoreError};
@@ -35,6 +36,7 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::Arc;
 
+/// The layout before entity rows: one sealed row per account (read once, to migrate).
 const ACCOUNTS: &str = "accounts";
 
 #[derive(Debug, thiserror::Error)]
@@ -134,18 +136,40 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads every account from the store.
+    /// Loads every account from the store (see `crate::rows` for the layout).
     pub fn open(engine: Arc<dyn Engine>, master: &MasterKey) -> Result<Catalog, CatalogError> {
-        let rows = master.derive("rolegate account rows v1");
+        let rows = master.derive("rolegate entity rows v1");
+        migrate_account_rows(&*engine, master, &rows)?;
+        let mut loader = Loader::default();
+        let mut failure = None;
+        engine.scan_each(ENTITIES, &mut |key, sealed| {
+            let step = rows
+                .open(sealed, key.as_bytes())
+                .map_err(CatalogError::from)
+                .and_then(|plain| {
+                    loader
+                        .row(key, &plain)
+                        .map_err(|e| CatalogError::Corrupt(key.to_owned(), e))
+                });
+            match step {
+                Ok(()) => true,
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
         let mut accounts = imbl::HashMap::new();
         let mut keys = imbl::HashMap::new();
-        for (id, sealed) in engine.scan(ACCOUNTS)? {
-            let plain = rows.open(&sealed, id.as_bytes())?;
-            let mut account: Account = serde_json::from_slice(&plain)
-                .map_err(|e| CatalogError::Corrupt(id.clone(), e.to_string()))?;
-            account.name_policies();
+        for account in loader
+            .finish()
+            .map_err(|e| CatalogError::Corrupt(ENTITIES.to_owned(), e))?
+        {
             index_keys(&mut keys, &account);
-            accounts.insert(id, Arc::new(account));
+            accounts.insert(account.id.clone(), Arc::new(account));
         }
         let snapshot = Snapshot {
             accounts,
@@ -301,20 +325,20 @@ impl Catalog {
         drop(previous);
     }
 
-    /// Seals each account row and commits them in one transaction.
+    /// Writes the rows that changed in each account since the published snapshot (which is
+    /// what the store holds: only the leader commits, and it publishes after), sealed, in one
+    /// transaction.
     fn commit_rows<'a>(
         &self,
         accounts: impl Iterator<Item = &'a Arc<Account>>,
     ) -> Result<(), CatalogError> {
+        let published = self.current.load();
         let mut batch = Batch::new();
         for account in accounts {
-            let json = serde_json::to_vec(&**account)
+            let old = published.accounts.get(&account.id).map(|a| &**a);
+            let ops = crate::rows::diff(old, account)
                 .map_err(|e| CatalogError::Corrupt(account.id.clone(), e.to_string()))?;
-            batch.put(
-                ACCOUNTS,
-                account.id.clone(),
-                self.rows.seal(&json, account.id.as_bytes()),
-            );
+            add_sealed_rows(&self.rows, &mut batch, ops);
         }
         self.engine.commit(batch)?;
         Ok(())
@@ -327,7 +351,7 @@ impl Catalog {
         while q.leading {
             self.idle.wait(&mut q);
         }
-        self.engine.clear(&[ACCOUNTS])?;
+        self.engine.clear(&[ACCOUNTS, ENTITIES])?;
         let empty = Snapshot {
             accounts: imbl::HashMap::new(),
             keys: imbl::HashMap::new(),
@@ -374,6 +398,46 @@ impl Catalog {
     pub fn role_last_used(&self, role_id: &str) -> Option<LastUsed> {
         self.role_usage.lock().get(role_id).cloned()
     }
+}
+
+fn add_sealed_rows(rows: &Sealer, batch: &mut Batch, ops: Vec<RowOp>) {
+    for (key, value) in ops {
+        match value {
+            // The key is the associated data: a row cannot be moved to another key.
+            Some(json) => {
+                let sealed = rows.seal(&json, key.as_bytes());
+                batch.put(ENTITIES, key, sealed);
+            }
+            None => batch.delete(ENTITIES, key),
+        }
+    }
+}
+
+/// Data directories written before entity rows held one sealed JSON row per account in
+/// `accounts`: rewrite them as entity rows, in one transaction that also removes the old rows,
+/// so that a crash leaves either layout whole.
+fn migrate_account_rows(
+    engine: &dyn Engine,
+    master: &MasterKey,
+    rows: &Sealer,
+) -> Result<(), CatalogError> {
+    let old_rows = engine.scan(ACCOUNTS)?;
+    if old_rows.is_empty() {
+        return Ok(());
+    }
+    let old_sealer = master.derive("rolegate account rows v1");
+    let mut batch = Batch::new();
+    for (id, sealed) in old_rows {
+        let plain = old_sealer.open(&sealed, id.as_bytes())?;
+        let account: Account = serde_json::from_slice(&plain)
+            .map_err(|e| CatalogError::Corrupt(id.clone(), e.to_string()))?;
+        let ops = crate::rows::all(&account)
+            .map_err(|e| CatalogError::Corrupt(id.clone(), e.to_string()))?;
+        add_sealed_rows(rows, &mut batch, ops);
+        batch.delete(ACCOUNTS, id);
+    }
+    engine.commit(batch)?;
+    Ok(())
 }
 
 fn outcome(o: Outcome) -> Result<(), CatalogError> {
@@ -444,6 +508,36 @@ mod tests {
             &MasterKey::random()
         )
         .is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn rows_of_the_one_row_per_account_layout_are_migrated_once() -> Result<(), CatalogError> {
+        let dir = tempfile::tempdir().map_err(CryptoError::from)?;
+        let master = MasterKey::random();
+        let path = dir.path().join("db");
+        let mut old = Account::new("111111111111", "a", 0);
+        old.aliases.push("legacy".into());
+        {
+            let engine = RedbEngine::open(&path)?;
+            let json = serde_json::to_vec(&old)
+                .map_err(|e| CatalogError::Corrupt("test".into(), e.to_string()))?;
+            let mut batch = Batch::new();
+            let sealed = master.derive("rolegate account rows v1").seal(&json, old.id.as_bytes());
+            batch.put(ACCOUNTS, old.id.clone(), sealed);
+            engine.commit(batch)?;
+        }
+        for _ in 0..2 {
+            let engine = Arc::new(RedbEngine::open(&path)?);
+            let cat = Catalog::open(engine.clone(), &master)?;
+            let snap = cat.snapshot();
+            let acct = snap
+                .account("111111111111")
+                .ok_or(CatalogError::NoSuchAccount("".into()))?;
+            assert_eq!(acct.aliases, vec!["legacy".to_owned()]);
+            assert!(engine.scan(ACCOUNTS)?.is_empty());
+            assert_eq!(engine.scan(ENTITIES)?.len(), 1);
+        }
         Ok(())
     }
 

@@ -47,6 +47,14 @@ impl PolicyDoc {
     }
 }
 
+/// Equal when the stored text is: the name is derived from where the document sits, and only
+/// the text is stored.
+impl PartialEq for PolicyDoc {
+    fn eq(&self, other: &PolicyDoc) -> bool {
+        self.text == other.text
+    }
+}
+
 impl Serialize for PolicyDoc {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.text)

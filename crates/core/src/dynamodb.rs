@@ -70,7 +70,7 @@ pub struct SecondaryIndex {
 }
 
 /// One DynamoDB table.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub name: String,
     pub region: String,

@@ -124,7 +124,7 @@ pub struct ProfileAssociation {
     pub associated_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Instance {
     /// `i-` + 17 hex digits.
     pub id: String,
@@ -187,7 +187,7 @@ pub fn instance_arn(region: &str, account: &str, id: &str) -> String {
 pub fn find_instance<'s>(snap: &'s Snapshot, id: &str) -> Option<(&'s Arc<Account>, &'s Instance)> {
     snap.accounts
         .values()
-        .find_map(|a| a.instances.get(id).map(|i| (a, i)))
+        .find_map(|a| a.instances.get(id).map(|i| (a, &**i)))
 }
 
 fn random_hex(len: usize) -> String {

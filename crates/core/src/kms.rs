@@ -79,7 +79,7 @@ impl<'de> Deserialize<'de> for KeyMaterial {
 }
 
 /// One customer managed symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KmsKey {
     /// The key id: a UUID.
     pub id: String,

@@ -18,8 +18,10 @@ pub mod kms;
 pub mod managed;
 pub mod model;
 pub mod objects;
+mod rows;
 pub mod s3;
 pub mod session;
+pub mod shared;
 
 pub use authorizer::{Authorization, Authorizer, ResourceGuard};
 pub use caller::{Caller, CallerKind};

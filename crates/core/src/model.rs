@@ -4,8 +4,14 @@
 //! entity keeps its name as created.
 
 use crate::doc::PolicyDoc;
+pub use crate::shared::Shared;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// An account's entities of one kind, by key. A persistent map: cloning an account to change
+/// it is O(1), a change copies only its path, and [`crate::rows`] diffs two versions by
+/// skipping the subtrees they share, so a write costs what it changes, not the account's size.
+pub type Map<V> = imbl::OrdMap<String, Shared<V>>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
@@ -35,7 +41,7 @@ pub struct LastUsed {
     pub region: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccessKey {
     pub id: String,
     pub secret: String,
@@ -45,7 +51,7 @@ pub struct AccessKey {
     pub last_used: Option<LastUsed>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub name: String,
     pub path: String,
@@ -69,7 +75,7 @@ pub struct User {
     pub access_keys: Vec<AccessKey>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     pub name: String,
     pub path: String,
@@ -82,7 +88,7 @@ pub struct Group {
     pub attached: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Role {
     pub name: String,
     pub path: String,
@@ -105,7 +111,7 @@ pub struct Role {
     pub last_used: Option<LastUsed>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PolicyVersion {
     /// `v1`, `v2`...
     pub id: String,
@@ -113,7 +119,7 @@ pub struct PolicyVersion {
     pub created: i64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ManagedPolicy {
     pub name: String,
     pub path: String,
@@ -141,7 +147,7 @@ impl ManagedPolicy {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InstanceProfile {
     pub name: String,
     pub path: String,
@@ -155,13 +161,56 @@ pub struct InstanceProfile {
     pub tags: Vec<Tag>,
 }
 
+fn name_inline(inline: &mut BTreeMap<String, PolicyDoc>, kind: &str, entity: &str) {
+    for (p, doc) in inline.iter_mut() {
+        *doc = doc.clone().named(&inline_policy_label(kind, entity, p));
+    }
+}
+
+impl User {
+    pub fn name_policies(&mut self) {
+        name_inline(&mut self.inline, "user", &self.name);
+    }
+}
+
+impl Group {
+    pub fn name_policies(&mut self) {
+        name_inline(&mut self.inline, "group", &self.name);
+    }
+}
+
+impl Role {
+    pub fn name_policies(&mut self) {
+        name_inline(&mut self.inline, "role", &self.name);
+    }
+}
+
+impl ManagedPolicy {
+    pub fn name_policies(&mut self) {
+        for v in self.versions.iter_mut() {
+            v.doc = v.doc.clone().named(&self.arn);
+        }
+    }
+}
+
+/// Applies `f` to every value of `map` in place (imbl maps have no `values_mut`). Each value
+/// touched is copied out of the structure it shares, so use it only where all may change.
+pub fn for_each_mut<V: Clone>(map: &mut Map<V>, mut f: impl FnMut(&mut V)) {
+    let keys: Vec<String> = map.keys().cloned().collect();
+    for k in keys {
+        if let Some(v) = map.get_mut(&k) {
+            f(v);
+        }
+    }
+}
+
 /// How explanations name an inline policy: `inline policy P of role R`.
 pub fn inline_policy_label(kind: &str, entity: &str, policy: &str) -> String {
     format!("inline policy {policy} of {kind} {entity}")
 }
 
 /// One AWS account and everything IAM holds for it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub id: String,
     pub name: String,
@@ -172,32 +221,32 @@ pub struct Account {
     #[serde(default)]
     pub root_keys: Vec<AccessKey>,
     #[serde(default)]
-    pub users: BTreeMap<String, User>,
+    pub users: Map<User>,
     #[serde(default)]
-    pub groups: BTreeMap<String, Group>,
+    pub groups: Map<Group>,
     #[serde(default)]
-    pub roles: BTreeMap<String, Role>,
+    pub roles: Map<Role>,
     /// Customer managed policies, by lowercased name.
     #[serde(default)]
-    pub policies: BTreeMap<String, ManagedPolicy>,
+    pub policies: Map<ManagedPolicy>,
     #[serde(default)]
-    pub instance_profiles: BTreeMap<String, InstanceProfile>,
+    pub instance_profiles: Map<InstanceProfile>,
     /// KMS keys, by key id.
     #[serde(default)]
-    pub kms_keys: BTreeMap<String, crate::kms::KmsKey>,
+    pub kms_keys: Map<crate::kms::KmsKey>,
     /// KMS aliases: alias ARN (`arn:aws:kms:<region>:<account>:alias/<name>`, aliases being
     /// regional) to the id of the key it points at.
     #[serde(default)]
-    pub kms_aliases: BTreeMap<String, String>,
+    pub kms_aliases: imbl::OrdMap<String, String>,
     /// S3 buckets this account owns, by name (names are global: see `crate::s3`).
     #[serde(default)]
-    pub buckets: BTreeMap<String, crate::s3::Bucket>,
+    pub buckets: Map<crate::s3::Bucket>,
     /// EC2 instances this account launched, by instance id (see `crate::ec2`).
     #[serde(default)]
-    pub instances: BTreeMap<String, crate::ec2::Instance>,
+    pub instances: Map<crate::ec2::Instance>,
     /// DynamoDB tables, by `<region>/<name>` (tables are regional: see `crate::dynamodb`).
     #[serde(default)]
-    pub dynamodb_tables: BTreeMap<String, crate::dynamodb::Table>,
+    pub dynamodb_tables: Map<crate::dynamodb::Table>,
 }
 
 impl Account {
@@ -208,45 +257,26 @@ impl Account {
             created,
             aliases: Vec::new(),
             root_keys: Vec::new(),
-            users: BTreeMap::new(),
-            groups: BTreeMap::new(),
-            roles: BTreeMap::new(),
-            policies: BTreeMap::new(),
-            instance_profiles: BTreeMap::new(),
-            kms_keys: BTreeMap::new(),
-            kms_aliases: BTreeMap::new(),
-            buckets: BTreeMap::new(),
-            instances: BTreeMap::new(),
-            dynamodb_tables: BTreeMap::new(),
+            users: Map::new(),
+            groups: Map::new(),
+            roles: Map::new(),
+            policies: Map::new(),
+            instance_profiles: Map::new(),
+            kms_keys: Map::new(),
+            kms_aliases: imbl::OrdMap::new(),
+            buckets: Map::new(),
+            instances: Map::new(),
+            dynamodb_tables: Map::new(),
         }
     }
 
     /// Names every policy document for explanations (names are not stored: the store keeps
     /// only the text), as the IAM handlers name them when they are put.
     pub fn name_policies(&mut self) {
-        let name = |doc: &mut PolicyDoc, label: String| {
-            *doc = doc.clone().named(&label);
-        };
-        for u in self.users.values_mut() {
-            for (p, doc) in u.inline.iter_mut() {
-                name(doc, inline_policy_label("user", &u.name, p));
-            }
-        }
-        for g in self.groups.values_mut() {
-            for (p, doc) in g.inline.iter_mut() {
-                name(doc, inline_policy_label("group", &g.name, p));
-            }
-        }
-        for r in self.roles.values_mut() {
-            for (p, doc) in r.inline.iter_mut() {
-                name(doc, inline_policy_label("role", &r.name, p));
-            }
-        }
-        for m in self.policies.values_mut() {
-            for v in m.versions.iter_mut() {
-                name(&mut v.doc, m.arn.clone());
-            }
-        }
+        for_each_mut(&mut self.users, User::name_policies);
+        for_each_mut(&mut self.groups, Group::name_policies);
+        for_each_mut(&mut self.roles, Role::name_policies);
+        for_each_mut(&mut self.policies, ManagedPolicy::name_policies);
     }
 
     pub fn root_arn(&self) -> String {
@@ -254,15 +284,15 @@ impl Account {
     }
 
     pub fn user(&self, name: &str) -> Option<&User> {
-        self.users.get(&name.to_lowercase())
+        self.users.get(&name.to_lowercase()).map(|u| &**u)
     }
 
     pub fn role(&self, name: &str) -> Option<&Role> {
-        self.roles.get(&name.to_lowercase())
+        self.roles.get(&name.to_lowercase()).map(|r| &**r)
     }
 
     pub fn group(&self, name: &str) -> Option<&Group> {
-        self.groups.get(&name.to_lowercase())
+        self.groups.get(&name.to_lowercase()).map(|g| &**g)
     }
 
     /// A customer managed policy by ARN.
@@ -270,6 +300,7 @@ impl Account {
         let name = arn.rsplit('/').next()?;
         self.policies
             .get(&name.to_lowercase())
+            .map(|p| &**p)
             .filter(|p| p.arn == arn)
     }
 
@@ -278,7 +309,7 @@ impl Account {
         self.root_keys.iter().map(|k| (k, None)).chain(
             self.users
                 .values()
-                .flat_map(|u| u.access_keys.iter().map(move |k| (k, Some(u)))),
+                .flat_map(|u| u.access_keys.iter().map(move |k| (k, Some(&**u)))),
         )
     }
 }

@@ -8,7 +8,7 @@ use crate::model::{Account, Tag};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bucket {
     pub name: String,
     pub created: i64,
@@ -25,7 +25,7 @@ pub struct Bucket {
 pub fn find_bucket<'s>(snap: &'s Snapshot, name: &str) -> Option<(&'s Arc<Account>, &'s Bucket)> {
     snap.accounts
         .values()
-        .find_map(|a| a.buckets.get(name).map(|b| (a, b)))
+        .find_map(|a| a.buckets.get(name).map(|b| (a, &**b)))
 }
 
 /// `arn:aws:s3:::bucket` or `arn:aws:s3:::bucket/key`.

@@ -249,7 +249,7 @@ mod tests {
             instance("i-gone", Terminated, "iip-assoc-1"),
             instance("i-bare", Running, ""),
         ] {
-            account.instances.insert(i.id.clone(), i);
+            account.instances.insert(i.id.clone(), i.into());
         }
         catalog.create_account(account)?;
         let snap = catalog.snapshot();

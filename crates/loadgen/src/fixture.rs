@@ -14,6 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// How many accounts CreateUser spreads over (connection `c` writes to account `c % N`).
+pub const WRITER_ACCOUNTS: usize = 64;
+
 /// Account A's root (the user, its roles, bucket, table and key live there).
 pub const ROOT_A: &str = "111111111111";
 /// Account B's root (the cross-account role lives there).
@@ -24,6 +27,10 @@ pub struct Fixture {
     /// A run-unique prefix for every name.
     pub prefix: String,
     pub user: Result<Arc<Creds>, String>,
+    /// CreateUser's callers: one user per account of [`WRITER_ACCOUNTS`], each allowed
+    /// `iam:CreateUser` in its own account. IAM allows 5,000 users per account, a few seconds'
+    /// worth at the target rate; spread over accounts, no run reaches the quota.
+    pub writers: Result<Vec<Arc<Creds>>, String>,
     pub local_role: Result<String, String>,
     pub cross_role: Result<String, String>,
     pub bucket: Result<String, String>,
@@ -37,6 +44,7 @@ impl Fixture {
         Fixture {
             prefix: "ceiling".to_owned(),
             user: Ok(Creds::new("AKIAIOSFODNN7EXAMPLE", "placeholder")),
+            writers: Ok(vec![Creds::new("AKIAIOSFODNN7EXAMPLE", "placeholder")]),
             local_role: Ok("local".to_owned()),
             cross_role: Ok("arn:aws:iam::222222222222:role/cross".to_owned()),
             bucket: Ok("bucket".to_owned()),
@@ -206,15 +214,57 @@ pub async fn create(addr: SocketAddr) -> Result<Fixture, String> {
         .await
         .map(|()| table);
     let ciphertext = kms_fixture(&mut api, &root_a).await;
+    let writers = writers(&mut api, &prefix).await;
     Ok(Fixture {
         prefix,
         user: Ok(user),
+        writers,
         local_role: local,
         cross_role: cross,
         bucket,
         table,
         ciphertext,
     })
+}
+
+/// A user with a key in each writer account (development-mode roots `3000000000NN`), allowed
+/// `iam:CreateUser` there.
+async fn writers(api: &mut Api, prefix: &str) -> Result<Vec<Arc<Creds>>, String> {
+    let mut out = Vec::with_capacity(WRITER_ACCOUNTS);
+    for n in 0..WRITER_ACCOUNTS {
+        let account = format!("3000000000{n:02}");
+        let root = Creds::new(&account, "loadgen-root");
+        let name = format!("{prefix}-writer{n}");
+        api.iam(
+            &root,
+            &format!("Action=CreateUser&Version=2010-05-08&UserName={name}"),
+        )
+        .await?;
+        let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "iam:CreateUser", "Resource": format!("arn:aws:iam::{account}:user/*")}]});
+        api.iam(
+            &root,
+            &format!(
+                "Action=PutUserPolicy&Version=2010-05-08&UserName={name}&PolicyName=writer&PolicyDocument={}",
+                enc(&policy.to_string())
+            ),
+        )
+        .await?;
+        let key = api
+            .iam(
+                &root,
+                &format!("Action=CreateAccessKey&Version=2010-05-08&UserName={name}"),
+            )
+            .await?;
+        match (
+            xml_text(&key, "AccessKeyId"),
+            xml_text(&key, "SecretAccessKey"),
+        ) {
+            (Some(k), Some(s)) => out.push(Creds::new(&k, &s)),
+            _ => return Err("CreateAccessKey: no key in the answer".to_owned()),
+        }
+    }
+    Ok(out)
 }
 
 async fn cross_account_role(

@@ -92,7 +92,13 @@ impl Op {
                     user,
                 )
             }
-            Op::CreateUser => Template::create_user(&format!("{}-new", f.prefix), user),
+            Op::CreateUser => {
+                let writers = f.writers.as_ref().map_err(Clone::clone)?;
+                let writer = writers
+                    .get(conn % writers.len().max(1))
+                    .ok_or("no writer accounts")?;
+                Template::create_user(&format!("{}-new", f.prefix), writer)
+            }
             Op::S3GetObject => {
                 let bucket = f.bucket.as_ref().map_err(Clone::clone)?;
                 Template::s3(

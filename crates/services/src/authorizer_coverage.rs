@@ -71,7 +71,8 @@ fn every_routed_operation_is_authorized() {
                     groups: vec![],
                     boundary: None,
                     access_keys: vec![],
-                },
+                }
+                .into(),
             );
             Ok::<_, rolegate_core::CatalogError>(())
         })

@@ -47,6 +47,20 @@ impl Batch {
 pub trait Engine: Send + Sync {
     /// Every row of a table, in key order (used at start-up to build the in-memory state).
     fn scan(&self, table: &'static str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// Visits every row of a table in key order without holding them all at once (start-up
+    /// of a large catalog); `visit` returns false to stop early.
+    fn scan_each(
+        &self,
+        table: &'static str,
+        visit: &mut dyn FnMut(&str, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        for (k, v) in self.scan(table)? {
+            if !visit(&k, &v) {
+                break;
+            }
+        }
+        Ok(())
+    }
     fn get(&self, table: &'static str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Applies the batch atomically; returns once it is durable.
     fn commit(&self, batch: Batch) -> Result<(), StoreError>;

@@ -36,6 +36,26 @@ impl Engine for RedbEngine {
         Ok(out)
     }
 
+    fn scan_each(
+        &self,
+        name: &'static str,
+        visit: &mut dyn FnMut(&str, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_read().map_err(StoreError::from_display)?;
+        let t = match tx.open_table(table(name)) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+            Err(e) => return Err(StoreError::from_display(e)),
+        };
+        for row in t.iter().map_err(StoreError::from_display)? {
+            let (k, v) = row.map_err(StoreError::from_display)?;
+            if !visit(k.value(), v.value()) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn get(&self, name: &'static str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let tx = self.db.begin_read().map_err(StoreError::from_display)?;
         let t = match tx.open_table(table(name)) {
@@ -103,6 +123,12 @@ mod tests {
             vec![("111111111111".to_owned(), b"one".to_vec())]
         );
         assert_eq!(e.get("accounts", "111111111111")?, Some(b"one".to_vec()));
+        let mut seen = Vec::new();
+        e.scan_each("accounts", &mut |k, v| {
+            seen.push((k.to_owned(), v.to_vec()));
+            true
+        })?;
+        assert_eq!(seen, vec![("111111111111".to_owned(), b"one".to_vec())]);
         assert_eq!(e.scan("missing")?, Vec::new());
         e.clear(&["accounts"])?;
         assert_eq!(e.scan("accounts")?, Vec::new());

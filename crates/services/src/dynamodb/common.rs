@@ -159,7 +159,7 @@ pub(crate) fn target(ctx: &Ctx<'_>, field: &str, name: &str) -> Result<Target, D
         .snap
         .account(&account)
         .and_then(|a| a.dynamodb_tables.get(&table_key(&region, &table_name)))
-        .cloned();
+        .map(|t| (**t).clone());
     Ok(Target {
         arn: table_arn(&region, &account, &table_name),
         name: table_name,

@@ -346,7 +346,7 @@ fn create_table(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError>
         if a.dynamodb_tables.contains_key(&key) {
             return Err(in_use(format!("Table already exists: {}", stored.name)));
         }
-        a.dynamodb_tables.insert(key.clone(), stored);
+        a.dynamodb_tables.insert(key.clone(), stored.into());
         Ok(())
     })?;
     ctx.refresh();
@@ -457,7 +457,7 @@ pub(crate) fn update_table_def<T>(
             .filter(|t| t.id == id)
             .ok_or_else(super::common::not_found)?;
         let out = f(t)?;
-        Ok::<_, DdbError>((out, t.clone()))
+        Ok::<_, DdbError>((out, (**t).clone()))
     })?;
     ctx.refresh();
     Ok(out)

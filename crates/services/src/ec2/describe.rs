@@ -190,7 +190,7 @@ fn describe_instances(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
                 a.instances
                     .values()
                     .filter(|i| i.region == region)
-                    .cloned()
+                    .map(|i| (**i).clone())
                     .collect()
             })
             .unwrap_or_default()

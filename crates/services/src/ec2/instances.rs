@@ -214,7 +214,7 @@ fn run_instances(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
                 .instances
                 .values()
                 .filter(|i| i.region == region && i.client_token.as_ref() == Some(token))
-                .cloned()
+                .map(|i| (**i).clone())
                 .collect();
             if let Some(first) = earlier.first() {
                 // The same token with other arguments is refused, as on AWS.
@@ -280,7 +280,7 @@ fn run_instances(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
                 launch_index: index as u32,
                 mac: mac_address(),
             };
-            a.instances.insert(id, instance.clone());
+            a.instances.insert(id, instance.clone().into());
             out.push(instance);
         }
         Ok(out)

@@ -151,7 +151,7 @@ pub(crate) fn own_instances(ctx: &Ctx<'_>, ids: &[String]) -> Result<Vec<Instanc
             .and_then(|a| a.instances.get(id))
             .filter(|i| i.region == region)
         {
-            Some(i) => found.push(i.clone()),
+            Some(i) => found.push((**i).clone()),
             None => missing.push(id.clone()),
         }
     }

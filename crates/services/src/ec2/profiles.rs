@@ -129,7 +129,7 @@ fn by_association(ctx: &Ctx<'_>, id: &str) -> Result<Instance, ServiceError> {
                         .is_some_and(|p| p.association_id == id)
             })
         })
-        .cloned()
+        .map(|i| (**i).clone())
         .ok_or_else(|| association_not_found(id))
 }
 

@@ -73,7 +73,7 @@ impl Owner {
         match self {
             Owner::Root => Ok((&mut a.root_keys, None)),
             Owner::User(name) => {
-                let u = a
+                let u = &mut **a
                     .users
                     .get_mut(&name.to_lowercase())
                     .ok_or_else(|| no_such_user(name))?;

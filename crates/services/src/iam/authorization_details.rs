@@ -121,6 +121,7 @@ fn write_role(x: &mut Xml, snap: &Snapshot, a: &Account, r: &Role) {
     let profiles: Vec<&InstanceProfile> = a
         .instance_profiles
         .values()
+        .map(|v| &**v)
         .filter(|p| p.roles.iter().any(|n| n.eq_ignore_ascii_case(&r.name)))
         .collect();
     x.members("InstanceProfileList", &profiles, |x, p| {
@@ -161,21 +162,21 @@ fn get_account_authorization_details(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, S
     let mut details: Vec<Detail<'_>> = Vec::new();
     if wants("User") {
         details.extend(
-            by_name(a.users.values(), |u| &u.name)
+            by_name(a.users.values().map(|v| &**v), |u| &u.name)
                 .into_iter()
                 .map(Detail::User),
         );
     }
     if wants("Group") {
         details.extend(
-            by_name(a.groups.values(), |g| &g.name)
+            by_name(a.groups.values().map(|v| &**v), |g| &g.name)
                 .into_iter()
                 .map(Detail::Group),
         );
     }
     if wants("Role") {
         details.extend(
-            by_name(a.roles.values(), |r| &r.name)
+            by_name(a.roles.values().map(|v| &**v), |r| &r.name)
                 .into_iter()
                 .map(Detail::Role),
         );

@@ -249,13 +249,21 @@ pub(crate) fn rename_principal(ctx: &Ctx<'_>, arn: &str, to: &str) -> Result<(),
     let replacement = format!("\"{to}\"");
     ctx.state.catalog.update_all(|account| {
         let mut changed = false;
-        for role in account.roles.values_mut() {
-            if role.trust.text().contains(&quoted) {
-                let text = role.trust.text().replace(&quoted, &replacement);
-                if let Ok(doc) = PolicyDoc::new(&text, PolicyKind::Trust) {
-                    role.trust = doc;
-                    changed = true;
-                }
+        // Only the roles that name it are copied and rewritten: the others stay shared.
+        let naming: Vec<String> = account
+            .roles
+            .iter()
+            .filter(|(_, r)| r.trust.text().contains(&quoted))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in naming {
+            let Some(role) = account.roles.get_mut(&key) else {
+                continue;
+            };
+            let text = role.trust.text().replace(&quoted, &replacement);
+            if let Ok(doc) = PolicyDoc::new(&text, PolicyKind::Trust) {
+                role.trust = doc;
+                changed = true;
             }
         }
         Ok::<_, ServiceError>(changed)
@@ -400,8 +408,14 @@ impl Holder {
     ) -> Result<(&'a mut BTreeMap<String, PolicyDoc>, &'a mut Vec<String>), ServiceError> {
         let key = name.to_lowercase();
         match self {
-            Holder::User => a.users.get_mut(&key).map(|u| (&mut u.inline, &mut u.attached)),
-            Holder::Group => a.groups.get_mut(&key).map(|g| (&mut g.inline, &mut g.attached)),
+            Holder::User => a.users.get_mut(&key).map(|u| {
+                let u = &mut **u;
+                (&mut u.inline, &mut u.attached)
+            }),
+            Holder::Group => a.groups.get_mut(&key).map(|g| {
+                let g = &mut **g;
+                (&mut g.inline, &mut g.attached)
+            }),
             Holder::Role => match a.roles.get_mut(&key) {
                 Some(r) if r.path.starts_with("/aws-service-role/") => {
                     return Err(ServiceError::new(
@@ -410,7 +424,10 @@ impl Holder {
                         format!("Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS", r.name),
                     ))
                 }
-                r => r.map(|r| (&mut r.inline, &mut r.attached)),
+                r => r.map(|r| {
+                    let r = &mut **r;
+                    (&mut r.inline, &mut r.attached)
+                }),
             },
         }
         .ok_or_else(|| self.not_found(name))

@@ -91,7 +91,7 @@ fn create_group(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
             inline: BTreeMap::new(),
             attached: Vec::new(),
         };
-        a.groups.insert(name.to_lowercase(), group.clone());
+        a.groups.insert(name.to_lowercase(), group.clone().into());
         Ok(group)
     })?;
     let mut x = Xml::new();
@@ -105,7 +105,12 @@ fn get_group(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     ctx.authorize("iam:GetGroup", &arn, |_| {})?;
     let a = account(ctx)?;
     let g = a.group(&name).ok_or_else(|| no_such_group(&name))?;
-    let mut users: Vec<&User> = a.users.values().filter(|u| is_member(u, &g.name)).collect();
+    let mut users: Vec<&User> = a
+        .users
+        .values()
+        .map(|u| &**u)
+        .filter(|u| is_member(u, &g.name))
+        .collect();
     users.sort_by_key(|u| u.name.to_lowercase());
     let (page, next) = paginate(&users, ctx.params.get("Marker"), ctx.params.get("MaxItems"))?;
     let mut x = Xml::new();
@@ -133,6 +138,7 @@ fn list_groups(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let mut groups: Vec<&Group> = a
         .groups
         .values()
+        .map(|g| &**g)
         .filter(|g| g.path.starts_with(&prefix))
         .collect();
     groups.sort_by_key(|g| g.name.to_lowercase());
@@ -174,7 +180,16 @@ fn update_group(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         group.arn = iam_arn(&a.id, "group/", &group.path[1..], &group.name);
         // Members keep their membership under the new name.
         if group.name != old_name {
-            for u in a.users.values_mut() {
+            let members: Vec<String> = a
+                .users
+                .iter()
+                .filter(|(_, u)| u.groups.iter().any(|g| g.eq_ignore_ascii_case(&old_name)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in &members {
+                let Some(u) = a.users.get_mut(k) else {
+                    continue;
+                };
                 for g in u.groups.iter_mut() {
                     if g.eq_ignore_ascii_case(&old_name) {
                         *g = group.name.clone();

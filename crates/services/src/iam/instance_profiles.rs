@@ -94,6 +94,7 @@ fn target(ctx: &Ctx<'_>, name: &str) -> (String, Vec<(String, String)>) {
 fn profile<'a>(a: &'a Account, name: &str) -> Result<&'a InstanceProfile, ServiceError> {
     a.instance_profiles
         .get(&name.to_lowercase())
+        .map(|p| &**p)
         .ok_or_else(|| no_such_profile(name))
 }
 
@@ -103,6 +104,7 @@ fn profile_mut<'a>(
 ) -> Result<&'a mut InstanceProfile, ServiceError> {
     a.instance_profiles
         .get_mut(&name.to_lowercase())
+        .map(|p| &mut **p)
         .ok_or_else(|| no_such_profile(name))
 }
 
@@ -141,7 +143,7 @@ fn create_instance_profile(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceErro
                 })
                 .collect(),
         };
-        a.instance_profiles.insert(key, p.clone());
+        a.instance_profiles.insert(key, p.clone().into());
         Ok(p)
     })?;
     ctx.refresh();
@@ -168,6 +170,7 @@ fn list_instance_profiles(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError
     let profiles: Vec<&InstanceProfile> = a
         .instance_profiles
         .values()
+        .map(|v| &**v)
         .filter(|p| p.path.starts_with(&prefix))
         .collect();
     page(ctx, "InstanceProfiles", &profiles, |x, p| {
@@ -256,6 +259,7 @@ fn list_instance_profiles_for_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, Ser
     let profiles: Vec<&InstanceProfile> = a
         .instance_profiles
         .values()
+        .map(|v| &**v)
         .filter(|p| p.roles.iter().any(|r| r.eq_ignore_ascii_case(&role)))
         .collect();
     page(ctx, "InstanceProfiles", &profiles, |x, p| {

@@ -234,6 +234,7 @@ fn own_policy_mut<'a>(
     let key = arn.rsplit('/').next().unwrap_or_default().to_lowercase();
     a.policies
         .get_mut(&key)
+        .map(|p| &mut **p)
         .filter(|p| p.arn == arn)
         .ok_or_else(|| not_found(arn))
 }
@@ -308,7 +309,8 @@ fn create_policy(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
                 })
                 .collect(),
         };
-        a.policies.insert(name.to_lowercase(), policy.clone());
+        a.policies
+            .insert(name.to_lowercase(), policy.clone().into());
         Ok(policy)
     })?;
     let mut x = Xml::new();
@@ -351,7 +353,7 @@ fn list_policies(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let a = account(ctx)?;
     let scope = scope.as_deref().unwrap_or("All");
     let aws = ctx.snap.aws_policies.values().filter(|_| scope != "Local");
-    let local = a.policies.values().filter(|_| scope != "AWS");
+    let local = a.policies.values().map(|p| &**p).filter(|_| scope != "AWS");
     let mut policies: Vec<(&ManagedPolicy, Usage)> = aws
         .chain(local)
         .filter(|p| p.path.starts_with(&prefix))
@@ -1496,7 +1498,8 @@ pub(crate) mod tests {
                         attached: Vec::new(),
                         boundary: None,
                         last_used: None,
-                    },
+                    }
+                    .into(),
                 );
                 Ok::<_, rolegate_core::CatalogError>(())
             })

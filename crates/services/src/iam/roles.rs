@@ -250,7 +250,7 @@ fn create_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
             boundary,
             last_used: None,
         };
-        a.roles.insert(name.to_lowercase(), role.clone());
+        a.roles.insert(name.to_lowercase(), role.clone().into());
         Ok(role)
     })?;
     let mut x = Xml::new();
@@ -285,6 +285,7 @@ fn list_roles(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let roles: Vec<&Role> = a
         .roles
         .values()
+        .map(|v| &**v)
         .filter(|r| r.path.starts_with(&prefix))
         .collect();
     page(ctx, "Roles", &roles, |x, r| write_role_summary(x, r))
@@ -805,7 +806,7 @@ mod tests {
                 for i in 1..1000 {
                     let mut r = template.clone();
                     r.name = format!("r{i}");
-                    a.roles.insert(r.name.clone(), r);
+                    a.roles.insert(r.name.clone(), r.into());
                 }
                 Ok::<_, ServiceError>(())
             })

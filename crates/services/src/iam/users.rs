@@ -114,7 +114,7 @@ fn create_user(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
             boundary,
             access_keys: Vec::new(),
         };
-        a.users.insert(name.to_lowercase(), user.clone());
+        a.users.insert(name.to_lowercase(), user.clone().into());
         Ok(user)
     })?;
     let mut x = Xml::new();
@@ -181,6 +181,7 @@ fn list_users(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let users: Vec<&User> = a
         .users
         .values()
+        .map(|v| &**v)
         .filter(|u| u.path.starts_with(&prefix))
         .collect();
     page(ctx, "Users", &users, |x, u| write_user(x, u))

@@ -88,6 +88,7 @@ pub(crate) fn live_key<'s>(
     snap.account(account)?
         .kms_keys
         .get(id)
+        .map(|k| &**k)
         .filter(|k| k.region == region && !k.is_deleted(now))
 }
 
@@ -100,6 +101,7 @@ pub(crate) fn live_keys<'s>(
     account
         .kms_keys
         .values()
+        .map(|k| &**k)
         .filter(move |k| k.region == region && !k.is_deleted(now))
 }
 
@@ -292,8 +294,18 @@ pub(crate) fn purge(a: &mut Account, now: i64) {
     if gone.is_empty() {
         return;
     }
-    a.kms_keys.retain(|id, _| !gone.contains(id));
-    a.kms_aliases.retain(|_, id| !gone.contains(id));
+    for id in &gone {
+        a.kms_keys.remove(id);
+    }
+    let dangling: Vec<String> = a
+        .kms_aliases
+        .iter()
+        .filter(|(_, id)| gone.contains(*id))
+        .map(|(arn, _)| arn.clone())
+        .collect();
+    for arn in dangling {
+        a.kms_aliases.remove(&arn);
+    }
 }
 
 /// Changes one key durably; fails with NotFound if it went away meanwhile.

@@ -215,7 +215,7 @@ fn create_key(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, ServiceErro
     let created = key.clone();
     ctx.state.catalog.update(&account, |a| {
         purge(a, now);
-        a.kms_keys.insert(id, key);
+        a.kms_keys.insert(id, key.into());
         Ok::<_, ServiceError>(())
     })?;
     ctx.refresh();

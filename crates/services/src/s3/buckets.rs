@@ -111,7 +111,7 @@ pub(crate) fn create_bucket(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceErro
                 region: region.clone(),
                 policy: None,
                 tags: Vec::new(),
-            },
+            }.into(),
         );
         Ok::<_, ServiceError>(())
     })?;

@@ -262,7 +262,8 @@ fn setup() -> (Harness, tempfile::TempDir, ObjectStore) {
                     region: "us-east-1".into(),
                     policy: None,
                     tags: vec![],
-                },
+                }
+                .into(),
             );
             a.users.insert(
                 "nobody".into(),
@@ -278,7 +279,8 @@ fn setup() -> (Harness, tempfile::TempDir, ObjectStore) {
                     groups: vec![],
                     boundary: None,
                     access_keys: vec![],
-                },
+                }
+                .into(),
             );
             Ok::<_, rolegate_core::CatalogError>(())
         })
