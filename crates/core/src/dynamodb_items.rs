@@ -5,19 +5,25 @@
 //! encoded by `rolegate_dynamo::key_bytes`, order-preserving and prefix-free); row values are
 //! the item in DynamoDB's wire JSON. Everything is loaded at start-up.
 //!
-//! Every write goes through [`ItemStore::write`]: one mutex serializes writers, the caller's
-//! closure reads the current items and decides the changes (condition checks, transactions),
-//! the changes are committed durably, then applied to memory. Readers take a table's read lock
-//! only to copy out `Arc`s, so they never wait for a commit (the fsync happens before the
-//! in-memory apply takes the write lock). Secondary indexes are maps of the same items keyed
-//! by the index's key, maintained on every write and rebuilt when a table's index set changes.
+//! Every write goes through [`ItemStore::write`], which uses group commit (`commit.rs`): the
+//! caller's closure reads the working items (published plus queued) and decides the changes
+//! (condition checks, transactions) under one queue lock, so writers stay serializable; the
+//! changes of every queued writer are committed durably in one store transaction, then
+//! applied to memory, then acknowledged. Readers take a table's read lock only to copy out
+//! `Arc`s, so they never wait for a commit and never see a change before it is durable.
+//! Secondary indexes are maps of the same items keyed by the index's key, maintained on every
+//! write and rebuilt when a table's index set changes.
 
-use parking_lot::{Mutex, RwLock};
-use rolegate_dynamo::{item_from_json, item_to_json, key_bytes, Item, Value};
+use parking_lot::{Condvar, Mutex, RwLock};
+use rolegate_dynamo::{item_from_json, key_bytes, Item, Value};
 use rolegate_store::{Batch, Engine, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
+
+mod commit;
+
+pub use commit::Working;
 
 /// The store table holding one row per item.
 pub const ITEMS: &str = "dynamodb_items";
@@ -204,7 +210,9 @@ pub enum ItemStoreError {
 pub struct ItemStore {
     engine: Arc<dyn Engine>,
     tables: RwLock<HashMap<TableId, Arc<TableItems>>>,
-    write: Mutex<()>,
+    queue: Mutex<commit::Queue>,
+    /// Signalled when no batch is being committed (`quiet_queue` waits for it).
+    idle: Condvar,
 }
 
 fn parse_row(key: &str, value: &[u8]) -> Result<(TableId, KeyBytes, Item), ItemStoreError> {
@@ -237,7 +245,8 @@ impl ItemStore {
         Ok(ItemStore {
             engine,
             tables: RwLock::new(tables),
-            write: Mutex::new(()),
+            queue: Mutex::new(commit::Queue::default()),
+            idle: Condvar::new(),
         })
     }
 
@@ -348,60 +357,9 @@ impl ItemStore {
             .unwrap_or((0, 0))
     }
 
-    /// The one write path. `decide` runs under the writers' lock, reads the current items
-    /// through the store, and returns the changes to make (or an error: nothing changes). The
-    /// changes are committed durably before they become visible and before this returns.
-    pub fn write<T, E>(
-        &self,
-        decide: impl FnOnce(&ItemStore) -> Result<(Vec<Change>, T), E>,
-    ) -> Result<T, E>
-    where
-        E: From<ItemStoreError>,
-    {
-        let _guard = self.write.lock();
-        let (changes, out) = decide(self)?;
-        if changes.is_empty() {
-            return Ok(out);
-        }
-        let mut batch = Batch::new();
-        let mut applied = Vec::with_capacity(changes.len());
-        for c in changes {
-            match c {
-                Change::Put(t, item) => {
-                    let Some(key) = t.key_of(&item) else {
-                        return Err(ItemStoreError::Corrupt(
-                            t.id.id.clone(),
-                            "item without its key".into(),
-                        )
-                        .into());
-                    };
-                    let json = item_to_json(&item).to_string().into_bytes();
-                    batch.put(ITEMS, t.row_key(&key), json);
-                    applied.push((t, key, Some(Arc::new(item))));
-                }
-                Change::Delete(t, key) => {
-                    batch.delete(ITEMS, t.row_key(&key));
-                    applied.push((t, key, None));
-                }
-            }
-        }
-        self.engine
-            .commit(batch)
-            .map_err(|e| E::from(ItemStoreError::from(e)))?;
-        for (t, key, item) in applied {
-            let items = self.table(&t);
-            let mut d = items.data.write();
-            match item {
-                Some(i) => d.insert(key, i),
-                None => d.remove(&key),
-            }
-        }
-        Ok(out)
-    }
-
     /// Erases a deleted table's items, durably.
     pub fn drop_table(&self, t: &TableRef) -> Result<(), ItemStoreError> {
-        let _guard = self.write.lock();
+        let _quiet = self.quiet_queue();
         let Some(items) = self.tables.read().get(&t.id).cloned() else {
             return Ok(());
         };
@@ -424,7 +382,7 @@ impl ItemStore {
     /// Erases, durably, the items of tables that no longer exist: DeleteTable removes the
     /// definition first, so a crash before its items were erased leaves them unreachable.
     pub fn purge_orphans(&self, live: impl Fn(&TableId) -> bool) -> Result<usize, ItemStoreError> {
-        let _guard = self.write.lock();
+        let _quiet = self.quiet_queue();
         let orphans: Vec<(TableId, Arc<TableItems>)> = self
             .tables
             .read()
@@ -453,7 +411,7 @@ impl ItemStore {
 
     /// Erases every item (development-mode reset).
     pub fn clear(&self) -> Result<(), ItemStoreError> {
-        let _guard = self.write.lock();
+        let _quiet = self.quiet_queue();
         self.engine.clear(&[ITEMS])?;
         self.tables.write().clear();
         Ok(())
@@ -466,113 +424,4 @@ pub fn encode_key_value(v: &Value) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rolegate_dynamo::Number;
-    use rolegate_store::RedbEngine;
-
-    fn table(indexes: Vec<IndexSpec>) -> TableRef {
-        TableRef {
-            id: TableId {
-                account: "111111111111".into(),
-                region: "us-east-1".into(),
-                id: "t1".into(),
-            },
-            hash: "pk".into(),
-            range: Some("sk".into()),
-            indexes,
-        }
-    }
-
-    fn item(pk: &str, sk: i64, g: Option<&str>) -> Item {
-        let mut i = Item::new();
-        i.insert("pk".into(), Value::S(pk.into()));
-        i.insert("sk".into(), Value::N(Number::from(sk)));
-        if let Some(g) = g {
-            i.insert("g".into(), Value::S(g.into()));
-        }
-        i
-    }
-
-    fn collect(s: &ItemStore, t: &TableRef, index: Option<&str>, which: Visit<'_>) -> Vec<i64> {
-        let mut out = Vec::new();
-        s.visit(t, index, which, |_, _, i| {
-            if let Some(Value::N(n)) = i.get("sk") {
-                out.push(n.to_string().parse().unwrap_or(-1));
-            }
-            true
-        });
-        out
-    }
-
-    #[test]
-    fn items_are_ordered_indexed_and_durable() -> Result<(), ItemStoreError> {
-        let dir = tempfile::tempdir().map_err(|e| StoreError::Engine(e.to_string()))?;
-        let path = dir.path().join("db");
-        let gsi = IndexSpec {
-            name: "g".into(),
-            hash: "g".into(),
-            range: None,
-        };
-        let t = table(vec![gsi.clone()]);
-        {
-            let s = ItemStore::open(Arc::new(RedbEngine::open(&path)?))?;
-            s.write(|_| {
-                let changes = [10, -2, 3, 100]
-                    .iter()
-                    .map(|n| Change::Put(t.clone(), item("a", *n, (*n > 0).then_some("x"))))
-                    .chain([Change::Put(t.clone(), item("b", 1, None))])
-                    .collect();
-                Ok::<_, ItemStoreError>((changes, ()))
-            })?;
-            let key = t
-                .key_of(&item("a", 3, None))
-                .ok_or(StoreError::Engine("k".into()))?;
-            s.write(|_| Ok::<_, ItemStoreError>((vec![Change::Delete(t.clone(), key)], ())))?;
-            // A failed decision changes nothing.
-            let r: Result<(), ItemStoreError> =
-                s.write(|_| Err(ItemStoreError::Corrupt("x".into(), "y".into())));
-            assert!(r.is_err());
-        }
-        let s = ItemStore::open(Arc::new(RedbEngine::open(&path)?))?;
-        let a = key_bytes(&Value::S("a".into()));
-        let fwd = Visit::Partition {
-            hash: &a,
-            after: None,
-            forward: true,
-        };
-        assert_eq!(collect(&s, &t, None, fwd), vec![-2, 10, 100]);
-        let back = Visit::Partition {
-            hash: &a,
-            after: None,
-            forward: false,
-        };
-        assert_eq!(collect(&s, &t, None, back), vec![100, 10, -2]);
-        assert_eq!(
-            collect(&s, &t, None, Visit::All { after: None }),
-            vec![-2, 10, 100, 1]
-        );
-        let x = key_bytes(&Value::S("x".into()));
-        let g = Visit::Partition {
-            hash: &x,
-            after: None,
-            forward: true,
-        };
-        assert_eq!(collect(&s, &t, Some("g"), g), vec![10, 100]);
-        assert_eq!(s.stats(&t).0, 4);
-        // Items of a table the catalog no longer has are purged, durably.
-        assert_eq!(s.purge_orphans(|id| id.id != "t1")?, 1);
-        drop(s);
-        let s = ItemStore::open(Arc::new(RedbEngine::open(&path)?))?;
-        assert_eq!(s.stats(&t).0, 0);
-        s.write(|_| {
-            Ok::<_, ItemStoreError>((vec![Change::Put(t.clone(), item("c", 1, None))], ()))
-        })?;
-        s.drop_table(&t)?;
-        assert_eq!(s.stats(&t).0, 0);
-        drop(s);
-        let s = ItemStore::open(Arc::new(RedbEngine::open(&path)?))?;
-        assert_eq!(s.stats(&t).0, 0);
-        Ok(())
-    }
-}
+mod tests;

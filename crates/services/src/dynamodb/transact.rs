@@ -13,7 +13,7 @@ use super::keys::{check_item, check_key, check_update_targets, check_updated};
 use super::Handler;
 use crate::ctx::Ctx;
 use crate::protocol::json::{missing, JsonInput};
-use rolegate_core::dynamodb_items::{Change, ItemStore, KeyBytes};
+use rolegate_core::dynamodb_items::{Change, KeyBytes, Working};
 use rolegate_dynamo::{item_size, item_to_json, Condition, Item, Layer, Projection, Update};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -132,8 +132,9 @@ fn parse_op(ctx: &mut Ctx<'_>, which: &str, m: &JsonInput) -> Result<(Op, &'stat
     Ok((op, action))
 }
 
-/// Decides one item's change under the writers' lock: its cancellation reason or change.
-fn decide(s: &ItemStore, op: &Op) -> Result<Option<Change>, DdbError> {
+/// Decides one item's change on the working items (queued writes included): its
+/// cancellation reason or change.
+fn decide(s: &Working<'_>, op: &Op) -> Result<Option<Change>, DdbError> {
     let Some(table) = op.target.table.as_ref() else {
         return Err(super::common::not_found());
     };
