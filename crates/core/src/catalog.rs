@@ -28,7 +28,7 @@ use crate::authorizer::SessionPolicyCache;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::managed::aws_managed_policies;
 use crate::model::{Account, KeyStatus, LastUsed, ManagedPolicy};
-use crate::rows::{Loader, RowOp, ENTITIES};
+use crate::rows::{RowOp, ENTITIES};
 use arc_swap::ArcSwap;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use rolegate_store::{Batch, Engine, StoreError};
@@ -68,6 +68,10 @@ pub struct KeyEntry {
 pub struct Snapshot {
     pub accounts: imbl::HashMap<String, Arc<Account>>,
     pub keys: imbl::HashMap<String, KeyEntry>,
+    /// The account owning each S3 bucket (names are global) and each EC2 instance (ids are),
+    /// so that finding one does not walk every account.
+    pub bucket_owners: imbl::HashMap<String, String>,
+    pub instance_owners: imbl::HashMap<String, String>,
     /// AWS managed policies (`arn:aws:iam::aws:policy/...`), by ARN.
     pub aws_policies: Arc<HashMap<String, ManagedPolicy>>,
 }
@@ -90,11 +94,43 @@ impl Snapshot {
     /// replaced, for the caller to drop outside the queue lock (freeing a large account is
     /// not cheap).
     fn put_account(&mut self, account: Arc<Account>) -> Option<Arc<Account>> {
-        if let Some(old) = self.accounts.get(&account.id) {
-            unindex_keys(&mut self.keys, old);
+        let old = self.accounts.get(&account.id).cloned();
+        let old = old.as_deref();
+        // Each index is redone only if what it indexes changed (one pointer comparison when
+        // it did not), so a write costs what it changes, not the account's size.
+        let keys_same =
+            old.is_some_and(|o| o.users.ptr_eq(&account.users) && o.root_keys == account.root_keys);
+        if !keys_same {
+            if let Some(o) = old {
+                unindex_keys(&mut self.keys, o);
+            }
+            index_keys(&mut self.keys, &account);
         }
-        index_keys(&mut self.keys, &account);
+        reindex(
+            &mut self.bucket_owners,
+            old.map(|o| &o.buckets),
+            &account.buckets,
+            &account.id,
+        );
+        reindex(
+            &mut self.instance_owners,
+            old.map(|o| &o.instances),
+            &account.instances,
+            &account.id,
+        );
         self.accounts.insert(account.id.clone(), account)
+    }
+
+    /// The bucket named `name` and the account owning it.
+    pub fn find_bucket(&self, name: &str) -> Option<(&Arc<Account>, &crate::s3::Bucket)> {
+        let account = self.accounts.get(self.bucket_owners.get(name)?)?;
+        Some((account, account.buckets.get(name)?))
+    }
+
+    /// The instance `id` and the account holding it.
+    pub fn find_instance(&self, id: &str) -> Option<(&Arc<Account>, &crate::ec2::Instance)> {
+        let account = self.accounts.get(self.instance_owners.get(id)?)?;
+        Some((account, account.instances.get(id)?))
     }
 }
 
@@ -140,42 +176,17 @@ impl Catalog {
     pub fn open(engine: Arc<dyn Engine>, master: &MasterKey) -> Result<Catalog, CatalogError> {
         let rows = master.derive("rolegate entity rows v1");
         migrate_account_rows(&*engine, master, &rows)?;
-        let mut loader = Loader::default();
-        let mut failure = None;
-        engine.scan_each(ENTITIES, &mut |key, sealed| {
-            let step = rows
-                .open(sealed, key.as_bytes())
-                .map_err(CatalogError::from)
-                .and_then(|plain| {
-                    loader
-                        .row(key, &plain)
-                        .map_err(|e| CatalogError::Corrupt(key.to_owned(), e))
-                });
-            match step {
-                Ok(()) => true,
-                Err(e) => {
-                    failure = Some(e);
-                    false
-                }
-            }
-        })?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        let mut accounts = imbl::HashMap::new();
-        let mut keys = imbl::HashMap::new();
-        for account in loader
-            .finish()
-            .map_err(|e| CatalogError::Corrupt(ENTITIES.to_owned(), e))?
-        {
-            index_keys(&mut keys, &account);
-            accounts.insert(account.id.clone(), Arc::new(account));
-        }
-        let snapshot = Snapshot {
-            accounts,
-            keys,
+        let loaded = crate::load::load_accounts(&*engine, &rows)?;
+        let mut snapshot = Snapshot {
+            accounts: imbl::HashMap::new(),
+            keys: imbl::HashMap::new(),
+            bucket_owners: imbl::HashMap::new(),
+            instance_owners: imbl::HashMap::new(),
             aws_policies: Arc::new(aws_managed_policies()),
         };
+        for account in loaded {
+            snapshot.put_account(Arc::new(account));
+        }
         Ok(Catalog {
             queue: Mutex::new(Queue {
                 working: snapshot.clone(),
@@ -199,15 +210,30 @@ impl Catalog {
 
     /// Creates an account; fails if the id is taken.
     pub fn create_account(&self, account: Account) -> Result<Arc<Account>, CatalogError> {
+        let mut created = self.create_accounts(vec![account])?;
+        created.pop().ok_or_else(leader_gone)
+    }
+
+    /// Creates accounts in one durable transaction (bulk loading); fails, creating none, if
+    /// any id is taken or repeated.
+    pub fn create_accounts(
+        &self,
+        accounts: Vec<Account>,
+    ) -> Result<Vec<Arc<Account>>, CatalogError> {
         let mut q = self.queue.lock();
-        if q.working.accounts.contains_key(&account.id) {
-            return Err(CatalogError::AccountExists(account.id));
+        let mut ids = std::collections::HashSet::new();
+        for a in &accounts {
+            if q.working.accounts.contains_key(&a.id) || !ids.insert(a.id.as_str()) {
+                return Err(CatalogError::AccountExists(a.id.clone()));
+            }
         }
-        let account = Arc::new(account);
-        let _replaced = q.working.put_account(account.clone());
-        q.dirty.insert(account.id.clone(), account.clone());
+        let accounts: Vec<Arc<Account>> = accounts.into_iter().map(Arc::new).collect();
+        for account in &accounts {
+            let _replaced = q.working.put_account(account.clone());
+            q.dirty.insert(account.id.clone(), account.clone());
+        }
         self.commit_queued(q)?;
-        Ok(account)
+        Ok(accounts)
     }
 
     /// Applies `f` to one account, durably, and publishes the result. If `f` fails, nothing
@@ -355,6 +381,8 @@ impl Catalog {
         let empty = Snapshot {
             accounts: imbl::HashMap::new(),
             keys: imbl::HashMap::new(),
+            bucket_owners: imbl::HashMap::new(),
+            instance_owners: imbl::HashMap::new(),
             aws_policies: self.current.load().aws_policies.clone(),
         };
         q.working = empty.clone();
@@ -467,6 +495,39 @@ fn index_keys(keys: &mut imbl::HashMap<String, KeyEntry>, account: &Account) {
     }
 }
 
+/// Keeps an owner index (entity key → account id) in step with one account's map.
+fn reindex<V: Clone + PartialEq>(
+    index: &mut imbl::HashMap<String, String>,
+    old: Option<&crate::model::Map<V>>,
+    new: &crate::model::Map<V>,
+    account: &str,
+) {
+    match old {
+        Some(old) if old.ptr_eq(new) => {}
+        Some(old) => {
+            for item in old.diff(new) {
+                match item {
+                    imbl::ordmap::DiffItem::Add(k, _) => {
+                        index.insert(k.clone(), account.to_owned());
+                    }
+                    imbl::ordmap::DiffItem::Remove(k, _) => {
+                        // Only if still ours: a name may have moved to another account.
+                        if index.get(k).is_some_and(|a| a == account) {
+                            index.remove(k);
+                        }
+                    }
+                    imbl::ordmap::DiffItem::Update { .. } => {}
+                }
+            }
+        }
+        None => {
+            for k in new.keys() {
+                index.insert(k.clone(), account.to_owned());
+            }
+        }
+    }
+}
+
 fn unindex_keys(keys: &mut imbl::HashMap<String, KeyEntry>, account: &Account) {
     for (k, _) in account.keys() {
         keys.remove(&k.id);
@@ -523,7 +584,9 @@ mod tests {
             let json = serde_json::to_vec(&old)
                 .map_err(|e| CatalogError::Corrupt("test".into(), e.to_string()))?;
             let mut batch = Batch::new();
-            let sealed = master.derive("rolegate account rows v1").seal(&json, old.id.as_bytes());
+            let sealed = master
+                .derive("rolegate account rows v1")
+                .seal(&json, old.id.as_bytes());
             batch.put(ACCOUNTS, old.id.clone(), sealed);
             engine.commit(batch)?;
         }
@@ -538,6 +601,57 @@ mod tests {
             assert!(engine.scan(ACCOUNTS)?.is_empty());
             assert_eq!(engine.scan(ENTITIES)?.len(), 1);
         }
+        Ok(())
+    }
+
+    #[test]
+    fn buckets_are_found_by_name_in_whichever_account_owns_them() -> Result<(), CatalogError> {
+        let dir = tempfile::tempdir().map_err(CryptoError::from)?;
+        let master = MasterKey::random();
+        let path = dir.path().join("db");
+        let bucket = |name: &str| crate::s3::Bucket {
+            name: name.to_owned(),
+            created: 0,
+            region: "us-east-1".to_owned(),
+            policy: None,
+            tags: Vec::new(),
+        };
+        let owner = |cat: &Catalog, name: &str| {
+            cat.snapshot()
+                .find_bucket(name)
+                .map(|(a, b)| (a.id.clone(), b.name.clone()))
+        };
+        {
+            let cat = Catalog::open(Arc::new(RedbEngine::open(&path)?), &master)?;
+            cat.create_accounts(vec![
+                Account::new("111111111111", "a", 0),
+                Account::new("222222222222", "b", 0),
+            ])?;
+            cat.update("111111111111", |a| {
+                a.buckets.insert("shared".into(), bucket("shared").into());
+                Ok::<_, CatalogError>(())
+            })?;
+            assert_eq!(
+                owner(&cat, "shared"),
+                Some(("111111111111".into(), "shared".into()))
+            );
+            // Deleted by A, then created by B: the index follows.
+            cat.update("111111111111", |a| {
+                a.buckets.remove("shared");
+                Ok::<_, CatalogError>(())
+            })?;
+            assert_eq!(owner(&cat, "shared"), None);
+            cat.update("222222222222", |a| {
+                a.buckets.insert("shared".into(), bucket("shared").into());
+                Ok::<_, CatalogError>(())
+            })?;
+        }
+        let cat = Catalog::open(Arc::new(RedbEngine::open(&path)?), &master)?;
+        assert_eq!(
+            owner(&cat, "shared"),
+            Some(("222222222222".into(), "shared".into()))
+        );
+        assert_eq!(owner(&cat, "other"), None);
         Ok(())
     }
 

@@ -185,9 +185,7 @@ pub fn instance_arn(region: &str, account: &str, id: &str) -> String {
 
 /// The instance `id` and the account holding it, wherever it is.
 pub fn find_instance<'s>(snap: &'s Snapshot, id: &str) -> Option<(&'s Arc<Account>, &'s Instance)> {
-    snap.accounts
-        .values()
-        .find_map(|a| a.instances.get(id).map(|i| (a, &**i)))
+    snap.find_instance(id)
 }
 
 fn random_hex(len: usize) -> String {

@@ -15,6 +15,7 @@ pub mod dynamodb_items;
 pub mod ec2;
 pub mod ids;
 pub mod kms;
+mod load;
 pub mod managed;
 pub mod model;
 pub mod objects;

@@ -23,9 +23,7 @@ pub struct Bucket {
 
 /// The bucket named `name` and the account owning it, wherever it is.
 pub fn find_bucket<'s>(snap: &'s Snapshot, name: &str) -> Option<(&'s Arc<Account>, &'s Bucket)> {
-    snap.accounts
-        .values()
-        .find_map(|a| a.buckets.get(name).map(|b| (a, &**b)))
+    snap.find_bucket(name)
 }
 
 /// `arn:aws:s3:::bucket` or `arn:aws:s3:::bucket/key`.

@@ -13,6 +13,7 @@ mod measure;
 mod moto;
 pub mod ops;
 mod report;
+pub mod scale;
 mod template;
 
 pub use measure::Stats;

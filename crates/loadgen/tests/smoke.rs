@@ -142,3 +142,46 @@ fn every_supported_op_runs_without_errors() {
     // STS, IAM, S3, KMS and the mix at least.
     assert!(measured >= 8, "only {measured} rows measured");
 }
+
+/// The scale benchmark end to end at a tiny size: the seeded accounts load back with their
+/// roles and policies, and `rolegate-scale` runs both stores without a failed request.
+#[test]
+fn the_scale_benchmark_seeds_a_store_the_server_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("scale");
+    rolegate_loadgen::scale::seed(&data, 3, 4).unwrap();
+    {
+        let master =
+            rolegate_core::crypto::MasterKey::load_or_create(&data.join("master.key")).unwrap();
+        let engine = rolegate_store::RedbEngine::open(&data.join("state.redb")).unwrap();
+        let catalog = rolegate_core::Catalog::open(std::sync::Arc::new(engine), &master).unwrap();
+        let snap = catalog.snapshot();
+        assert_eq!(snap.accounts.len(), 3);
+        let a = snap
+            .account(&rolegate_loadgen::scale::account_id(2))
+            .unwrap();
+        assert_eq!(a.roles.len(), 4);
+        let role = a.role("scale-role-3").unwrap();
+        assert!(role
+            .trust
+            .text()
+            .contains(&rolegate_loadgen::scale::account_id(0)));
+        assert_eq!(role.trust.policy().statements.len(), 1);
+        assert!(snap.managed_policy(&role.attached[0]).is_some());
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_rolegate-scale"))
+        .arg("--rolegate-bin")
+        .arg(rolegate_binary())
+        .args(["--connections", "2", "--seconds", "1", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("| start-up |"), "{stdout}");
+    assert!(stdout.contains("| assume-role |"), "{stdout}");
+}

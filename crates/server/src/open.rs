@@ -31,7 +31,13 @@ pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
     let engine = RedbEngine::open(&dir.join("state.redb"))
         .map_err(|e| bad(&format!("{e} (is another rolegate using this directory?)")))?;
     let engine: Arc<dyn rolegate_store::Engine> = Arc::new(engine);
+    let began = std::time::Instant::now();
     let catalog = Catalog::open(engine.clone(), &master).map_err(|e| bad(&e))?;
+    tracing::info!(
+        accounts = catalog.snapshot().accounts.len(),
+        ms = began.elapsed().as_millis() as u64,
+        "catalog loaded"
+    );
     let dynamodb = rolegate_core::dynamodb_items::ItemStore::open(engine).map_err(|e| bad(&e))?;
     let snap = catalog.snapshot();
     dynamodb
@@ -43,6 +49,7 @@ pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
             })
         })
         .map_err(|e| bad(&e))?;
+    tracing::info!(ms = began.elapsed().as_millis() as u64, "state opened");
     Ok(State {
         catalog,
         tokens: TokenSealer::new(&master),

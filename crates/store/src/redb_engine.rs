@@ -4,6 +4,8 @@ use crate::{Batch, Engine, StoreError};
 use redb::{Database, ReadableTable, TableDefinition};
 use std::path::Path;
 
+const CACHE_BYTES: usize = 64 << 20;
+
 pub struct RedbEngine {
     db: Database,
 }
@@ -15,7 +17,13 @@ fn table(name: &'static str) -> TableDefinition<'static, &'static str, &'static 
 impl RedbEngine {
     /// Opens (or creates) the database file at `path`.
     pub fn open(path: &Path) -> Result<RedbEngine, StoreError> {
-        let db = Database::create(path).map_err(StoreError::from_display)?;
+        // Everything rolegate serves is held in memory above the store, so redb's page cache
+        // only spares writes some reads; its default (1 GiB) would mostly double the memory
+        // of a large catalog after start-up has read every page once.
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(StoreError::from_display)?;
         Ok(RedbEngine { db })
     }
 }
