@@ -298,13 +298,22 @@ impl Authorizer {
         guard: ResourceGuard<'p>,
         at: StatementRef,
     ) -> Option<&'p str> {
+        Authorizer::policy_of(policies, guard, at)?.name()
+    }
+
+    /// The policy holding a statement the engine pointed at.
+    pub fn policy_of<'p>(
+        policies: &'p CallerPolicies,
+        guard: ResourceGuard<'p>,
+        at: StatementRef,
+    ) -> Option<&'p CompiledPolicy> {
         let i = at.policy as usize;
         match at.policy_type {
-            PolicyType::Identity => policies.identity.get(i)?.name(),
-            PolicyType::Boundary => policies.boundary.as_ref()?.name(),
-            PolicyType::Session => policies.session.get(i)?.name(),
+            PolicyType::Identity => policies.identity.get(i),
+            PolicyType::Boundary => policies.boundary.as_ref(),
+            PolicyType::Session => policies.session.get(i),
             PolicyType::Resource | PolicyType::RoleTrust => match guard {
-                ResourceGuard::Policy { policy, .. } => policy.name(),
+                ResourceGuard::Policy { policy, .. } => Some(policy),
                 _ => None,
             },
             PolicyType::Scp | PolicyType::Rcp => None,

@@ -57,8 +57,44 @@ struct Entry {
     hash: u64,
     key: String,
     value: ContextValue,
-    typed: Vec<Typed>,
+    typed: TypedValues,
 }
+
+/// The typed readings of an entry's values: a single value's inline (most keys have one, and
+/// a request builds a few dozen entries), several in a list.
+#[derive(Clone, Debug, PartialEq)]
+enum TypedValues {
+    One(Typed),
+    Many(Vec<Typed>),
+}
+
+impl TypedValues {
+    fn of(value: &ContextValue) -> TypedValues {
+        match value {
+            ContextValue::Single(v) => TypedValues::One(Typed::of(v)),
+            ContextValue::Multi(vs) => TypedValues::Many(vs.iter().map(|v| Typed::of(v)).collect()),
+        }
+    }
+
+    fn as_slice(&self) -> &[Typed] {
+        match self {
+            TypedValues::One(t) => std::slice::from_ref(t),
+            TypedValues::Many(ts) => ts,
+        }
+    }
+}
+
+/// Key names as stored: lowercased, with ASCII (every AWS key name) folded byte by byte.
+fn lower(key: &str) -> String {
+    if key.is_ascii() {
+        key.to_ascii_lowercase()
+    } else {
+        key.to_lowercase()
+    }
+}
+
+/// Entries a request context starts with room for: the global keys plus a service's own.
+const TYPICAL_KEYS: usize = 24;
 
 /// The request context: sorted by lowercased key for binary search.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -80,7 +116,9 @@ impl Context {
     /// The keys every signed request carries about its principal: aws:PrincipalArn,
     /// aws:PrincipalAccount, aws:PrincipalType, aws:userid and (IAM users only) aws:username.
     pub fn for_principal(p: &Principal) -> Context {
-        let mut ctx = Context::new();
+        let mut ctx = Context {
+            entries: Vec::with_capacity(TYPICAL_KEYS),
+        };
         let kind = match p.kind {
             PrincipalKind::Root => "Account",
             PrincipalKind::User => "User",
@@ -137,8 +175,8 @@ impl Context {
     }
 
     pub fn set(&mut self, key: &str, value: ContextValue) {
-        let key = key.to_lowercase();
-        let typed = value.values().iter().map(|v| Typed::of(v)).collect();
+        let key = lower(key);
+        let typed = TypedValues::of(&value);
         let entry = Entry {
             hash: key_hash(&key),
             key,
@@ -155,7 +193,7 @@ impl Context {
     }
 
     pub fn remove(&mut self, key: &str) {
-        let key = key.to_lowercase();
+        let key = lower(key);
         let hash = key_hash(&key);
         if let Ok(i) = self
             .entries

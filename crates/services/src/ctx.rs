@@ -124,7 +124,7 @@ impl<'a> Ctx<'a> {
                 resource,
                 resource_account,
                 guard,
-                &context,
+                context,
                 &outcome,
             ));
         }

@@ -5,18 +5,27 @@ pub struct Xml {
     buf: String,
 }
 
+/// Appends `s` with XML's special characters escaped. Runs of plain text are copied whole: a
+/// session token (hundreds of base64 characters) was pushed a `char` at a time before, a few
+/// percent of an AssumeRole. The escaped characters are ASCII, so a byte index found here is
+/// always a character boundary.
 pub fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#xD;"),
-            _ => out.push(c),
-        }
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let with = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
+            b'\r' => "&#xD;",
+            _ => continue,
+        };
+        out.push_str(&s[plain..i]);
+        out.push_str(with);
+        plain = i + 1;
     }
+    out.push_str(&s[plain..]);
 }
 
 impl Xml {
@@ -134,5 +143,16 @@ mod tests {
         let mut x = Xml::new();
         x.elem("A", "<&>\"'");
         assert_eq!(x.as_str(), "<A>&lt;&amp;&gt;&quot;&apos;</A>");
+    }
+
+    #[test]
+    fn escapes_between_plain_runs_and_keeps_other_characters() {
+        let mut out = String::new();
+        escape("a<b\r\nc&é'ü\"", &mut out);
+        assert_eq!(out, "a&lt;b&#xD;\nc&amp;é&apos;ü&quot;");
+        out.clear();
+        escape("", &mut out);
+        escape("plain ✓", &mut out);
+        assert_eq!(out, "plain ✓");
     }
 }
