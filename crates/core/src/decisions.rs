@@ -2,10 +2,10 @@
 //! `<data-dir>/decisions/decisions.log`, so that `rolegate explain REQUEST_ID` can say later why a
 //! request was allowed or denied, and `rolegate log` can list them.
 //!
-//! Writing happens on a thread of its own. The request path builds a [`Decided`] (the request
-//! context is moved into it, not copied) and pushes it on a bounded queue; a full queue drops
-//! the record and counts it rather than slow the request down. The writer takes the whole queue
-//! at once, writes it, then pauses briefly: under load the records of that pause wait for it
+//! Writing happens on a thread of its own. The request path serializes a [`Decided`] (borrowed
+//! from the request: nothing is copied) and appends the line to a bounded queue; a full queue
+//! drops the record and counts it rather than slow the request down. The writer takes the whole
+//! queue at once, writes it, then pauses briefly: under load the records of that pause wait for it
 //! instead of each waking the writer (a futex wake-up and a context switch per request were a
 //! quarter of the CPU of a cross-account AssumeRole). An idle writer is woken by the first
 //! record. The file rotates at a size bound, keeping a few previous files.
@@ -28,8 +28,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const FILE: &str = "decisions.log";
-/// Records waiting for the writer before new ones are dropped.
-const QUEUE: usize = 65_536;
+/// Bytes of records waiting for the writer before new ones are dropped (some 60,000 records).
+const QUEUE_BYTES: usize = 64 << 20;
+/// Room reserved for one serialized record: most fit.
+const LINE: usize = 1536;
 /// How long the writer lets records gather after writing a batch: the longest a record waits
 /// to be readable by `rolegate explain` under load, and what spares a wake-up per request.
 const PAUSE: Duration = Duration::from_millis(10);
@@ -182,21 +184,21 @@ fn kind_name(kind: DecisionKind) -> &'static str {
     }
 }
 
-/// One decision as the request path hands it to the log: built with a few small copies, the
-/// request context moved in whole. The writer thread turns it into a [`DecisionRecord`] line.
+/// One decision as the request path hands it to the log: borrowed from the request, serialized
+/// into one line at once (see [`DecisionLog::record`]).
 #[derive(Debug)]
-pub struct Decided {
-    request_id: String,
+pub struct Decided<'a> {
+    request_id: &'a str,
     now: i64,
-    principal: String,
-    account: String,
-    action: String,
-    resource: String,
-    resource_account: Option<String>,
+    principal: &'a str,
+    account: &'a str,
+    action: &'a str,
+    resource: &'a str,
+    resource_account: Option<&'a str>,
     decision: DecisionKind,
     policy_type: PolicyType,
-    message: Option<String>,
-    context: Context,
+    message: Option<&'a str>,
+    context: &'a Context,
     statements: Vec<StatementNote>,
     near_misses: Vec<MissNote>,
 }
@@ -215,24 +217,24 @@ impl Serialize for ContextJson<'_> {
 }
 
 /// Written with exactly the fields of [`DecisionRecord`], which reads it back.
-impl Serialize for Decided {
+impl Serialize for Decided<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut r = s.serialize_struct("DecisionRecord", 13)?;
-        r.serialize_field("request_id", &self.request_id)?;
+        r.serialize_field("request_id", self.request_id)?;
         r.serialize_field("time", &iso(self.now))?;
-        r.serialize_field("principal", &self.principal)?;
-        r.serialize_field("account", &self.account)?;
-        r.serialize_field("action", &self.action)?;
-        r.serialize_field("resource", &self.resource)?;
-        if let Some(a) = &self.resource_account {
+        r.serialize_field("principal", self.principal)?;
+        r.serialize_field("account", self.account)?;
+        r.serialize_field("action", self.action)?;
+        r.serialize_field("resource", self.resource)?;
+        if let Some(a) = self.resource_account {
             r.serialize_field("resource_account", a)?;
         }
         r.serialize_field("decision", kind_name(self.decision))?;
         r.serialize_field("policy_type", self.policy_type.describe())?;
-        if let Some(m) = &self.message {
+        if let Some(m) = self.message {
             r.serialize_field("message", m)?;
         }
-        r.serialize_field("context", &ContextJson(&self.context))?;
+        r.serialize_field("context", &ContextJson(self.context))?;
         if !self.statements.is_empty() {
             r.serialize_field("statements", &self.statements)?;
         }
@@ -268,18 +270,18 @@ fn allow_note(
 /// (the caller's identity-based statement and the resource's), so that `rolegate explain`
 /// shows both accounts' grants without the request path explaining every allow.
 #[allow(clippy::too_many_arguments)]
-pub fn build(
-    request_id: &str,
+pub fn build<'a>(
+    request_id: &'a str,
     now: i64,
-    caller: &Caller,
+    caller: &'a Caller,
     policies: &CallerPolicies,
-    action: &str,
-    resource: &str,
-    resource_account: Option<&str>,
+    action: &'a str,
+    resource: &'a str,
+    resource_account: Option<&'a str>,
     guard: ResourceGuard<'_>,
-    ctx: Context,
-    outcome: &Result<Decision, Authorization>,
-) -> Decided {
+    ctx: &'a Context,
+    outcome: &'a Result<Decision, Authorization>,
+) -> Decided<'a> {
     let decision = match outcome {
         Ok(d) => *d,
         Err(a) => a.decision,
@@ -302,22 +304,22 @@ pub fn build(
                 resource,
                 resource_account,
                 guard,
-                &ctx,
+                ctx,
             );
             notes(&e, resource)
         }
     };
     Decided {
-        request_id: request_id.to_owned(),
+        request_id,
         now,
-        principal: caller.arn().to_owned(),
-        account: caller.account.clone(),
-        action: action.to_owned(),
-        resource: resource.to_owned(),
-        resource_account: resource_account.map(str::to_owned),
+        principal: caller.arn(),
+        account: &caller.account,
+        action,
+        resource,
+        resource_account,
         decision: decision.kind,
         policy_type: decision.policy_type,
-        message: outcome.as_ref().err().map(|a| a.message.clone()),
+        message: outcome.as_ref().err().map(|a| a.message.as_str()),
         context: ctx,
         statements,
         near_misses,
@@ -333,7 +335,8 @@ struct Shared {
 
 #[derive(Default)]
 struct Queue {
-    records: Vec<Decided>,
+    /// Serialized records, one line each, waiting for the writer.
+    lines: Vec<u8>,
     /// The writer is waiting for a record (not pausing between batches): wake it.
     idle: bool,
     /// Every handle is gone: write what is queued and stop.
@@ -375,7 +378,6 @@ impl DecisionLog {
             size,
             max_bytes,
             keep,
-            line: Vec::new(),
         };
         let theirs = shared.clone();
         std::thread::Builder::new()
@@ -386,15 +388,24 @@ impl DecisionLog {
         })
     }
 
-    pub fn record(&self, record: Decided) {
+    /// Queues one record. It is serialized here, on the request's thread, and its bytes copied
+    /// into the queue: the writer thread then frees no memory the request path allocated
+    /// (freeing another thread's blocks contends on the allocator's locks).
+    pub fn record(&self, record: &Decided<'_>) {
         let shared = &self.handle.0;
+        let mut line = Vec::with_capacity(LINE);
+        if serde_json::to_writer(&mut line, record).is_err() {
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        line.push(b'\n');
         let mut q = shared.queue.lock();
-        if q.records.len() >= QUEUE {
+        if q.lines.len() + line.len() > QUEUE_BYTES {
             drop(q);
             shared.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        q.records.push(record);
+        q.lines.extend_from_slice(&line);
         let wake = std::mem::take(&mut q.idle);
         drop(q);
         if wake {
@@ -414,8 +425,6 @@ struct Writer {
     size: u64,
     max_bytes: u64,
     keep: usize,
-    /// One serialized line, reused.
-    line: Vec<u8>,
 }
 
 impl Writer {
@@ -424,23 +433,24 @@ impl Writer {
         loop {
             let closed = {
                 let mut q = shared.queue.lock();
-                while q.records.is_empty() && !q.closed {
+                while q.lines.is_empty() && !q.closed {
                     q.idle = true;
                     shared.wake.wait(&mut q);
                 }
                 q.idle = false;
-                // Swap buffers: the request path keeps pushing into an allocated Vec.
-                std::mem::swap(&mut q.records, &mut batch);
+                // Swap buffers: the request path keeps appending to an allocated one.
+                std::mem::swap(&mut q.lines, &mut batch);
                 q.closed && batch.is_empty()
             };
             if closed {
                 return;
             }
-            for record in batch.drain(..) {
-                if let Err(e) = self.write(&record) {
+            for line in batch.split_inclusive(|&b| b == b'\n') {
+                if let Err(e) = self.write(line) {
                     tracing::warn!("decision log: {e}");
                 }
             }
+            batch.clear();
             // Flush once per batch: the lines are readable by `rolegate explain` at once.
             if let Err(e) = self.out.flush() {
                 tracing::warn!("decision log: {e}");
@@ -449,15 +459,13 @@ impl Writer {
         }
     }
 
-    fn write(&mut self, record: &Decided) -> io::Result<()> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, record).map_err(io::Error::other)?;
-        self.line.push(b'\n');
-        let len = self.line.len() as u64;
+    /// Appends one line (a record and its newline), rotating first if it would not fit.
+    fn write(&mut self, line: &[u8]) -> io::Result<()> {
+        let len = line.len() as u64;
         if self.size > 0 && self.size + len > self.max_bytes {
             self.rotate()?;
         }
-        self.out.write_all(&self.line)?;
+        self.out.write_all(line)?;
         self.size += len;
         Ok(())
     }
@@ -540,23 +548,25 @@ mod tests {
     }
 
     /// The [`Decided`] that `record(id, decision)` reads back as.
-    fn decided(id: &str, decision: DecisionKind) -> Decided {
+    fn decided(id: &str, decision: DecisionKind) -> Decided<'_> {
         Decided {
-            request_id: id.into(),
+            request_id: id,
             now: NOON,
-            principal: "arn:aws:iam::111111111111:user/Anne".into(),
-            account: "111111111111".into(),
-            action: "sts:AssumeRole".into(),
-            resource: "arn:aws:iam::222222222222:role/r".into(),
-            resource_account: Some("222222222222".into()),
+            principal: "arn:aws:iam::111111111111:user/Anne",
+            account: "111111111111",
+            action: "sts:AssumeRole",
+            resource: "arn:aws:iam::222222222222:role/r",
+            resource_account: Some("222222222222"),
             decision,
             policy_type: PolicyType::RoleTrust,
             message: None,
-            context: Context::new(),
+            context: &EMPTY,
             statements: Vec::new(),
             near_misses: Vec::new(),
         }
     }
+
+    static EMPTY: Context = Context::new();
 
     /// 2026-11-28T12:00:00Z.
     const NOON: i64 = 1_795_867_200;
@@ -576,8 +586,8 @@ mod tests {
     fn records_round_trip_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let log = DecisionLog::open(dir.path(), 1 << 20, 2).unwrap();
-        log.record(decided("a", DecisionKind::Allow));
-        log.record(decided("b", DecisionKind::ImplicitDeny));
+        log.record(&decided("a", DecisionKind::Allow));
+        log.record(&decided("b", DecisionKind::ImplicitDeny));
         let all = wait_for(dir.path(), 2);
         assert_eq!(all[0], record("a", "Allow"));
         assert_eq!(all[1].request_id, "b");
@@ -594,7 +604,7 @@ mod tests {
         // Room for 3 records per file, 2 previous files kept: at most 9 records survive.
         let log = DecisionLog::open(dir.path(), one * 3, 2).unwrap();
         for i in 0..20 {
-            log.record(decided(&format!("r{i:03}"), DecisionKind::Allow));
+            log.record(&decided(&format!("r{i:03}"), DecisionKind::Allow));
         }
         let mut all = wait_for(dir.path(), 1);
         for _ in 0..200 {
@@ -636,8 +646,8 @@ mod tests {
             request_values: Some(vec!["X\"1".into()]),
         };
         let d = Decided {
-            message: Some("User: ... is not authorized".into()),
-            context,
+            message: Some("User: ... is not authorized"),
+            context: &context,
             statements: vec![note.clone()],
             near_misses: vec![miss.clone()],
             ..decided("full", DecisionKind::ExplicitDeny)
@@ -682,10 +692,10 @@ mod tests {
         let log = DecisionLog::open(dir.path(), 1 << 20, 2).unwrap();
         let other = log.clone();
         for i in 0..100 {
-            log.record(decided(&format!("r{i:03}"), DecisionKind::Allow));
+            log.record(&decided(&format!("r{i:03}"), DecisionKind::Allow));
         }
         drop(log);
-        other.record(decided("last", DecisionKind::Allow));
+        other.record(&decided("last", DecisionKind::Allow));
         drop(other);
         let all = wait_for(dir.path(), 101);
         assert_eq!(all.len(), 101);

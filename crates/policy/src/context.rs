@@ -103,14 +103,14 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new() -> Context {
-        Context::default()
-    }
-
-    pub(crate) const fn empty() -> Context {
+    pub const fn new() -> Context {
         Context {
             entries: Vec::new(),
         }
+    }
+
+    pub(crate) const fn empty() -> Context {
+        Context::new()
     }
 
     /// The keys every signed request carries about its principal: aws:PrincipalArn,

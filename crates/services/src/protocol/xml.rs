@@ -33,6 +33,23 @@ impl Xml {
         Xml::default()
     }
 
+    /// An empty document with room for `bytes`: a response of known size grows in one step.
+    pub fn with_capacity(bytes: usize) -> Xml {
+        Xml {
+            buf: String::with_capacity(bytes),
+        }
+    }
+
+    /// `<name>` then every part escaped, then `</name>`: text made of pieces, without a
+    /// `format!` for it.
+    pub fn elem_parts(&mut self, name: &str, parts: &[&str]) -> &mut Xml {
+        self.open(name);
+        for p in parts {
+            escape(p, &mut self.buf);
+        }
+        self.close(name)
+    }
+
     /// `<name>text</name>`.
     pub fn elem(&mut self, name: &str, text: &str) -> &mut Xml {
         self.buf.push('<');
@@ -104,19 +121,25 @@ impl Xml {
     }
 }
 
-/// The awsQuery success envelope.
+/// The awsQuery success envelope, written into one buffer sized for it.
 pub fn response(action: &str, namespace: &str, result: Option<&Xml>, request_id: &str) -> String {
-    let mut x = Xml::new();
-    x.raw(&format!("<{action}Response xmlns=\"{namespace}\">"));
+    let body = result.map_or(0, |r| r.buf.len());
+    let mut x = Xml::with_capacity(body + 3 * action.len() + namespace.len() + 160);
+    let b = &mut x.buf;
+    for part in ["<", action, "Response xmlns=\"", namespace, "\">"] {
+        b.push_str(part);
+    }
     if let Some(r) = result {
-        x.open(&format!("{action}Result"));
-        x.raw(r.as_str());
-        x.close(&format!("{action}Result"));
+        for part in ["<", action, "Result>", r.as_str(), "</", action, "Result>"] {
+            b.push_str(part);
+        }
     }
     x.with("ResponseMetadata", |x| {
         x.elem("RequestId", request_id);
     });
-    x.close(&format!("{action}Response"));
+    x.buf.push_str("</");
+    x.buf.push_str(action);
+    x.buf.push_str("Response>");
     x.into_string()
 }
 
@@ -143,6 +166,20 @@ mod tests {
         let mut x = Xml::new();
         x.elem("A", "<&>\"'");
         assert_eq!(x.as_str(), "<A>&lt;&amp;&gt;&quot;&apos;</A>");
+    }
+
+    #[test]
+    fn the_success_envelope() {
+        let mut r = Xml::new();
+        r.elem_parts("Arn", &["arn:", "a&b", ":c"]);
+        assert_eq!(
+            response("GetX", "https://ns/", Some(&r), "rid-1"),
+            "<GetXResponse xmlns=\"https://ns/\"><GetXResult><Arn>arn:a&amp;b:c</Arn></GetXResult><ResponseMetadata><RequestId>rid-1</RequestId></ResponseMetadata></GetXResponse>"
+        );
+        assert_eq!(
+            response("DoY", "https://ns/", None, "rid-2"),
+            "<DoYResponse xmlns=\"https://ns/\"><ResponseMetadata><RequestId>rid-2</RequestId></ResponseMetadata></DoYResponse>"
+        );
     }
 
     #[test]
