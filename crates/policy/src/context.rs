@@ -44,8 +44,7 @@ impl Typed {
     }
 }
 
-/// FNV-1a of a lowercased key: entries are ordered by it so a lookup compares integers and
-/// then one string.
+/// FNV-1a of a lowercased key: a lookup compares these integers, and then one string.
 pub(crate) fn key_hash(key_lower: &str) -> u64 {
     key_lower.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -54,7 +53,6 @@ pub(crate) fn key_hash(key_lower: &str) -> u64 {
 
 #[derive(Clone, Debug, PartialEq)]
 struct Entry {
-    hash: u64,
     key: String,
     value: ContextValue,
     typed: TypedValues,
@@ -96,15 +94,32 @@ fn lower(key: &str) -> String {
 /// Entries a request context starts with room for: the global keys plus a service's own.
 const TYPICAL_KEYS: usize = 24;
 
-/// The request context: sorted by lowercased key for binary search.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The request context. Entries stay in the order they were set, with their keys' hashes in a
+/// parallel list: a lookup scans those contiguous integers, and compares a name only on a
+/// hash match. (Entries used to be kept sorted for binary search: every insertion into the
+/// middle moved the entries after it, each over a hundred bytes, on every request.)
+#[derive(Clone, Debug, Default)]
 pub struct Context {
+    hashes: Vec<u64>,
     entries: Vec<Entry>,
+}
+
+/// The same keys with the same values, whatever the order they were set in.
+impl PartialEq for Context {
+    fn eq(&self, other: &Context) -> bool {
+        self.entries.len() == other.entries.len()
+            && self.hashes.iter().zip(&self.entries).all(|(&h, e)| {
+                other
+                    .find(h, &e.key)
+                    .is_some_and(|i| other.entries[i].value == e.value)
+            })
+    }
 }
 
 impl Context {
     pub const fn new() -> Context {
         Context {
+            hashes: Vec::new(),
             entries: Vec::new(),
         }
     }
@@ -117,6 +132,7 @@ impl Context {
     /// aws:PrincipalAccount, aws:PrincipalType, aws:userid and (IAM users only) aws:username.
     pub fn for_principal(p: &Principal) -> Context {
         let mut ctx = Context {
+            hashes: Vec::with_capacity(TYPICAL_KEYS),
             entries: Vec::with_capacity(TYPICAL_KEYS),
         };
         let kind = match p.kind {
@@ -176,31 +192,34 @@ impl Context {
 
     pub fn set(&mut self, key: &str, value: ContextValue) {
         let key = lower(key);
+        let hash = key_hash(&key);
         let typed = TypedValues::of(&value);
-        let entry = Entry {
-            hash: key_hash(&key),
-            key,
-            value,
-            typed,
-        };
-        match self
-            .entries
-            .binary_search_by(|e| (e.hash, e.key.as_str()).cmp(&(entry.hash, &entry.key)))
-        {
-            Ok(i) => self.entries[i] = entry,
-            Err(i) => self.entries.insert(i, entry),
+        let entry = Entry { key, value, typed };
+        match self.find(hash, &entry.key) {
+            Some(i) => self.entries[i] = entry,
+            None => {
+                self.hashes.push(hash);
+                self.entries.push(entry);
+            }
         }
     }
 
     pub fn remove(&mut self, key: &str) {
         let key = lower(key);
-        let hash = key_hash(&key);
-        if let Ok(i) = self
-            .entries
-            .binary_search_by(|e| (e.hash, e.key.as_str()).cmp(&(hash, &key)))
-        {
+        if let Some(i) = self.find(key_hash(&key), &key) {
+            self.hashes.remove(i);
             self.entries.remove(i);
         }
+    }
+
+    /// The position of a lowercased key with its hash.
+    fn find(&self, hash: u64, key: &str) -> Option<usize> {
+        self.hashes
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| **h == hash)
+            .map(|(i, _)| i)
+            .find(|&i| self.entries[i].key == key)
     }
 
     /// Looks a key up by any case.
@@ -224,24 +243,8 @@ impl Context {
 
     /// As `get_typed`, with the key's hash computed beforehand (compiled conditions keep it).
     pub(crate) fn get_hashed(&self, hash: u64, key: &str) -> Option<(&ContextValue, &[Typed])> {
-        // A request has a few dozen keys at most: a scan of hashes is the fastest search there.
-        if self.entries.len() <= 32 {
-            return self
-                .entries
-                .iter()
-                .find(|e| e.hash == hash && e.key == key)
-                .map(|e| (&e.value, e.typed.as_slice()));
-        }
-        // Compare hashes only while searching; names only among equal hashes.
-        let mut i = self.entries.binary_search_by_key(&hash, |e| e.hash).ok()?;
-        while i > 0 && self.entries[i - 1].hash == hash {
-            i -= 1;
-        }
-        self.entries[i..]
-            .iter()
-            .take_while(|e| e.hash == hash)
-            .find(|e| e.key == key)
-            .map(|e| (&e.value, e.typed.as_slice()))
+        let e = &self.entries[self.find(hash, key)?];
+        Some((&e.value, e.typed.as_slice()))
     }
 
     /// The value of a single-valued key, for policy variables (a multivalued key is not one).
@@ -252,8 +255,44 @@ impl Context {
         }
     }
 
-    /// Every key and value, in no particular order.
+    /// Every key (lowercased) and value, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
         self.entries.iter().map(|e| (e.key.as_str(), &e.value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_case_insensitive_replaced_removed_and_order_free() {
+        let mut a = Context::new();
+        a.insert("aws:SourceIp", "10.0.0.1");
+        a.insert("aws:PrincipalTag/Team", "red");
+        a.insert_multi("aws:TagKeys", vec!["x".into(), "y".into()]);
+        a.insert("AWS:SOURCEIP", "10.0.0.2");
+        assert_eq!(
+            a.get("aws:sourceip"),
+            Some(&ContextValue::Single("10.0.0.2".into()))
+        );
+        assert_eq!(a.iter().count(), 3);
+        let typed = a.get_typed("aws:sourceip").map(|(_, t)| t[0].ip);
+        assert_eq!(typed, Some("10.0.0.2".parse().ok()));
+        assert_eq!(a.get_typed("aws:tagkeys").map(|(_, t)| t.len()), Some(2));
+
+        let mut b = Context::new();
+        b.insert_multi("aws:tagkeys", vec!["x".into(), "y".into()]);
+        b.insert("aws:sourceip", "10.0.0.2");
+        b.insert("aws:principaltag/team", "red");
+        assert_eq!(a, b, "the order keys were set in does not matter");
+        b.insert("aws:principaltag/team", "blue");
+        assert_ne!(a, b);
+
+        a.remove("Aws:PrincipalTag/TEAM");
+        assert_eq!(a.get("aws:principaltag/team"), None);
+        assert_eq!(a.iter().count(), 2);
+        assert!(a.get("aws:tagkeys").is_some());
+        assert_ne!(a, b);
     }
 }
