@@ -445,10 +445,8 @@ impl Writer {
             if closed {
                 return;
             }
-            for line in batch.split_inclusive(|&b| b == b'\n') {
-                if let Err(e) = self.write(line) {
-                    tracing::warn!("decision log: {e}");
-                }
+            if let Err(e) = self.write_batch(&batch) {
+                tracing::warn!("decision log: {e}");
             }
             batch.clear();
             // Flush once per batch: the lines are readable by `rolegate explain` at once.
@@ -457,6 +455,21 @@ impl Writer {
             }
             std::thread::sleep(PAUSE);
         }
+    }
+
+    /// Appends whole lines: in one write when they fit in the current file, else line by line
+    /// so that rotation falls between records.
+    fn write_batch(&mut self, lines: &[u8]) -> io::Result<()> {
+        let len = lines.len() as u64;
+        if self.size + len <= self.max_bytes {
+            self.out.write_all(lines)?;
+            self.size += len;
+            return Ok(());
+        }
+        for line in lines.split_inclusive(|&b| b == b'\n') {
+            self.write(line)?;
+        }
+        Ok(())
     }
 
     /// Appends one line (a record and its newline), rotating first if it would not fit.

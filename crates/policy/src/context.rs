@@ -5,6 +5,7 @@
 //! case folding.
 
 use crate::principal::{Principal, PrincipalKind};
+use std::sync::OnceLock;
 
 /// The value of one key: single-valued keys have exactly one value; multivalued keys
 /// (`aws:TagKeys`, `aws:CalledVia`...) may have any number, zero included.
@@ -23,8 +24,8 @@ impl ContextValue {
     }
 }
 
-/// A request value read as the typed operators read it, once, when it is set (a decision
-/// may test the same key in many statements).
+/// A request value read as the typed operators read it, once, the first time one asks (a
+/// decision may test the same key in many statements).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct Typed {
     pub(crate) date: Option<i64>,
@@ -58,26 +59,33 @@ struct Entry {
     typed: TypedValues,
 }
 
-/// The typed readings of an entry's values: a single value's inline (most keys have one, and
-/// a request builds a few dozen entries), several in a list.
+/// The typed readings of an entry's values. A single value (most keys) is read the first time
+/// a condition asks for it, inline: most keys of a request are never compared by a typed
+/// operator, and parsing every value as a date, a number, an address and a boolean when it
+/// was set was most of the cost of building a context. Multiple values are read when set, so
+/// that evaluation never allocates.
 #[derive(Clone, Debug, PartialEq)]
 enum TypedValues {
-    One(Typed),
+    One(OnceLock<Typed>),
     Many(Vec<Typed>),
 }
 
 impl TypedValues {
     fn of(value: &ContextValue) -> TypedValues {
         match value {
-            ContextValue::Single(v) => TypedValues::One(Typed::of(v)),
+            ContextValue::Single(_) => TypedValues::One(OnceLock::new()),
             ContextValue::Multi(vs) => TypedValues::Many(vs.iter().map(|v| Typed::of(v)).collect()),
         }
     }
 
-    fn as_slice(&self) -> &[Typed] {
-        match self {
-            TypedValues::One(t) => std::slice::from_ref(t),
-            TypedValues::Many(ts) => ts,
+    fn get<'a>(&'a self, value: &ContextValue) -> &'a [Typed] {
+        match (self, value) {
+            (TypedValues::One(cell), ContextValue::Single(v)) => {
+                std::slice::from_ref(cell.get_or_init(|| Typed::of(v)))
+            }
+            (TypedValues::Many(ts), _) => ts,
+            // `of` pairs One with Single; nothing else builds either.
+            (TypedValues::One(_), ContextValue::Multi(_)) => &[],
         }
     }
 }
@@ -244,7 +252,7 @@ impl Context {
     /// As `get_typed`, with the key's hash computed beforehand (compiled conditions keep it).
     pub(crate) fn get_hashed(&self, hash: u64, key: &str) -> Option<(&ContextValue, &[Typed])> {
         let e = &self.entries[self.find(hash, key)?];
-        Some((&e.value, e.typed.as_slice()))
+        Some((&e.value, e.typed.get(&e.value)))
     }
 
     /// The value of a single-valued key, for policy variables (a multivalued key is not one).
