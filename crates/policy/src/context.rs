@@ -5,6 +5,7 @@
 //! case folding.
 
 use crate::principal::{Principal, PrincipalKind};
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// The value of one key: single-valued keys have exactly one value; multivalued keys
@@ -54,7 +55,8 @@ pub(crate) fn key_hash(key_lower: &str) -> u64 {
 
 #[derive(Clone, Debug, PartialEq)]
 struct Entry {
-    key: String,
+    /// Lowercased; borrowed when the key was a lowercase literal ([`Context::insert_static`]).
+    key: Cow<'static, str>,
     value: ContextValue,
     typed: TypedValues,
 }
@@ -139,6 +141,7 @@ impl Context {
     /// The keys every signed request carries about its principal: aws:PrincipalArn,
     /// aws:PrincipalAccount, aws:PrincipalType, aws:userid and (IAM users only) aws:username.
     pub fn for_principal(p: &Principal) -> Context {
+        // Key literals are lowercase, as stored, so that none is copied.
         let mut ctx = Context {
             hashes: Vec::with_capacity(TYPICAL_KEYS),
             entries: Vec::with_capacity(TYPICAL_KEYS),
@@ -152,36 +155,36 @@ impl Context {
             PrincipalKind::Service => "Service",
             PrincipalKind::WebIdentity => "WebIdentityUser",
         };
-        ctx.insert("aws:PrincipalType", kind);
+        ctx.insert_static("aws:principaltype", kind);
         // "Present in the request context for all signed API requests."
         if p.kind != PrincipalKind::Anonymous {
             let service = p.kind == PrincipalKind::Service;
-            ctx.insert(
-                "aws:PrincipalIsAWSService",
+            ctx.insert_static(
+                "aws:principalisawsservice",
                 if service { "true" } else { "false" },
             );
             if service {
-                ctx.insert("aws:PrincipalServiceName", &p.name);
+                ctx.insert_static("aws:principalservicename", &p.name);
             }
         }
         match p.kind {
             PrincipalKind::Anonymous => {
-                ctx.insert("aws:PrincipalAccount", "anonymous");
-                ctx.insert("aws:userid", "anonymous");
+                ctx.insert_static("aws:principalaccount", "anonymous");
+                ctx.insert_static("aws:userid", "anonymous");
             }
             PrincipalKind::Service | PrincipalKind::WebIdentity => {}
             _ => {
-                ctx.insert("aws:PrincipalArn", &p.principal_arn);
-                ctx.insert("aws:PrincipalAccount", &p.account);
+                ctx.insert_static("aws:principalarn", &p.principal_arn);
+                ctx.insert_static("aws:principalaccount", &p.account);
                 let userid = match p.kind {
                     PrincipalKind::Root => p.account.clone(),
                     PrincipalKind::AssumedRole => format!("{}:{}", p.unique_id, p.name),
                     PrincipalKind::FederatedUser => format!("{}:{}", p.account, p.name),
                     _ => p.unique_id.clone(),
                 };
-                ctx.insert("aws:userid", &userid);
+                ctx.insert_static("aws:userid", &userid);
                 if p.kind == PrincipalKind::User {
-                    ctx.insert("aws:username", &p.name);
+                    ctx.insert_static("aws:username", &p.name);
                 }
             }
         }
@@ -198,8 +201,22 @@ impl Context {
         self.set(key, ContextValue::Multi(values));
     }
 
+    /// Sets a single-valued key named by a literal. A literal already in lowercase (as the
+    /// global keys every request carries are written where they are set) is kept without a copy.
+    pub fn insert_static(&mut self, key: &'static str, value: &str) {
+        let key = if key.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            Cow::Borrowed(key)
+        } else {
+            Cow::Owned(lower(key))
+        };
+        self.put(key, ContextValue::Single(value.to_owned()));
+    }
+
     pub fn set(&mut self, key: &str, value: ContextValue) {
-        let key = lower(key);
+        self.put(Cow::Owned(lower(key)), value);
+    }
+
+    fn put(&mut self, key: Cow<'static, str>, value: ContextValue) {
         let hash = key_hash(&key);
         let typed = TypedValues::of(&value);
         let entry = Entry { key, value, typed };
@@ -265,7 +282,7 @@ impl Context {
 
     /// Every key (lowercased) and value, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.iter().map(|e| (e.key.as_str(), &e.value))
+        self.entries.iter().map(|e| (e.key.as_ref(), &e.value))
     }
 }
 
@@ -302,5 +319,23 @@ mod tests {
         assert_eq!(a.iter().count(), 2);
         assert!(a.get("aws:tagkeys").is_some());
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn static_keys_are_the_same_keys() {
+        let mut a = Context::new();
+        a.insert_static("aws:sourceip", "10.0.0.1");
+        a.insert_static("aws:RequestedRegion", "eu-west-1");
+        let mut b = Context::new();
+        b.insert("AWS:SourceIp", "10.0.0.1");
+        b.insert("aws:requestedregion", "eu-west-1");
+        assert_eq!(a, b);
+        assert!(a.get("aws:requestedregion").is_some());
+        a.insert("aws:SOURCEIP", "10.0.0.9");
+        assert_eq!(a.iter().count(), 2);
+        assert_eq!(
+            a.get("aws:sourceip"),
+            Some(&ContextValue::Single("10.0.0.9".into()))
+        );
     }
 }
