@@ -198,43 +198,44 @@ impl Authorizer {
 
     /// The global condition keys of a request by `caller`.
     pub fn context(snap: &Snapshot, caller: &Caller, facts: &RequestFacts<'_>) -> Context {
+        // Key literals in lowercase, as the context stores them: set without a copy.
         let mut ctx = Context::for_principal(&caller.principal);
-        ctx.insert("aws:CurrentTime", &iso(facts.now));
-        ctx.insert("aws:EpochTime", &facts.now.to_string());
-        ctx.insert(
-            "aws:SecureTransport",
+        ctx.insert_static("aws:currenttime", &iso(facts.now));
+        ctx.insert_static("aws:epochtime", &facts.now.to_string());
+        ctx.insert_static(
+            "aws:securetransport",
             if facts.secure_transport {
                 "true"
             } else {
                 "false"
             },
         );
-        ctx.insert("aws:ViaAWSService", "false");
+        ctx.insert_static("aws:viaawsservice", "false");
         if !facts.source_ip.is_empty() {
-            ctx.insert("aws:SourceIp", facts.source_ip);
+            ctx.insert_static("aws:sourceip", facts.source_ip);
         }
         if !facts.region.is_empty() {
-            ctx.insert("aws:RequestedRegion", facts.region);
+            ctx.insert_static("aws:requestedregion", facts.region);
         }
         for (k, v) in Authorizer::principal_tags(snap, caller) {
             ctx.insert(&format!("aws:PrincipalTag/{k}"), &v);
         }
         if let Some(s) = caller.session() {
-            ctx.insert("aws:TokenIssueTime", &iso(s.issued));
-            ctx.insert(
-                "aws:MultiFactorAuthPresent",
+            ctx.insert_static("aws:tokenissuetime", &iso(s.issued));
+            ctx.insert_static(
+                "aws:multifactorauthpresent",
                 if s.mfa { "true" } else { "false" },
             );
             if let Some(si) = &s.source_identity {
-                ctx.insert("aws:SourceIdentity", si);
+                ctx.insert_static("aws:sourceidentity", si);
             }
             if !s.transitive_tag_keys.is_empty() {
                 ctx.insert_multi("sts:TransitiveTagKeys", s.transitive_tag_keys.clone());
             }
             // An instance profile session: the keys AWS adds to every request it signs.
             if let Some(i) = &s.instance {
-                ctx.insert("ec2:SourceInstanceARN", &i.instance_arn);
-                ctx.insert("ec2:RoleDelivery", &i.role_delivery);
+                ctx.insert_static("ec2:sourceinstancearn", &i.instance_arn);
+                ctx.insert_static("ec2:roledelivery", &i.role_delivery);
             }
         }
         ctx
@@ -298,13 +299,22 @@ impl Authorizer {
         guard: ResourceGuard<'p>,
         at: StatementRef,
     ) -> Option<&'p str> {
+        Authorizer::policy_of(policies, guard, at)?.name()
+    }
+
+    /// The policy holding a statement the engine pointed at.
+    pub fn policy_of<'p>(
+        policies: &'p CallerPolicies,
+        guard: ResourceGuard<'p>,
+        at: StatementRef,
+    ) -> Option<&'p CompiledPolicy> {
         let i = at.policy as usize;
         match at.policy_type {
-            PolicyType::Identity => policies.identity.get(i)?.name(),
-            PolicyType::Boundary => policies.boundary.as_ref()?.name(),
-            PolicyType::Session => policies.session.get(i)?.name(),
+            PolicyType::Identity => policies.identity.get(i),
+            PolicyType::Boundary => policies.boundary.as_ref(),
+            PolicyType::Session => policies.session.get(i),
             PolicyType::Resource | PolicyType::RoleTrust => match guard {
-                ResourceGuard::Policy { policy, .. } => policy.name(),
+                ResourceGuard::Policy { policy, .. } => Some(policy),
                 _ => None,
             },
             PolicyType::Scp | PolicyType::Rcp => None,

@@ -1,12 +1,23 @@
 //! Identifiers as AWS makes them: unique ids (AIDA..., AROA...), access key ids and secrets.
 
-use rand::Rng;
+use rand::{Rng, RngCore};
 
 const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn random_from(alphabet: &[u8], len: usize) -> String {
     let mut rng = rand::thread_rng();
+    if alphabet.len().is_power_of_two() && alphabet.len() <= 256 {
+        // Both alphabets here are 32 or 64 characters: masking a random byte picks uniformly,
+        // one byte per character instead of a `gen_range` each.
+        let mask = alphabet.len() - 1;
+        let mut bytes = vec![0u8; len];
+        rng.fill_bytes(&mut bytes);
+        return bytes
+            .into_iter()
+            .map(|b| char::from(alphabet[usize::from(b) & mask]))
+            .collect();
+    }
     (0..len)
         .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
         .collect()
@@ -55,18 +66,27 @@ pub fn request_id() -> String {
     let mut rng = rand::thread_rng();
     let b: [u8; 16] = rng.gen();
     let h = hex_lower(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut id = String::with_capacity(36);
+    for (i, part) in [0..8, 8..12, 12..16, 16..20, 20..32]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            id.push('-');
+        }
+        id.push_str(&h[part]);
+    }
+    id
 }
 
 fn hex_lower(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(b.len() * 2);
+    for x in b {
+        out.push(HEX[usize::from(x >> 4)] as char);
+        out.push(HEX[usize::from(x & 15)] as char);
+    }
+    out
 }
 
 /// A 12-digit account id not starting with 0.
@@ -96,5 +116,26 @@ mod tests {
         assert_eq!(secret_access_key().len(), 40);
         assert_eq!(account_id().len(), 12);
         assert_eq!(request_id().len(), 36);
+    }
+
+    #[test]
+    fn request_ids_are_lowercase_uuids() {
+        let id = request_id();
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(id
+            .bytes()
+            .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert_ne!(id, request_id());
+        let secret = secret_access_key();
+        assert!(
+            secret.bytes().all(|b| SECRET_CHARS.contains(&b)),
+            "{secret}"
+        );
+        assert_ne!(secret, secret_access_key());
+        assert_eq!(hex_lower(&[0x00, 0x9f, 0xa0, 0xff]), "009fa0ff");
     }
 }

@@ -1,9 +1,14 @@
 //! Temporary sessions, sealed into their own token.
 //!
-//! A session token is `base64url(key-id || AES-256-GCM(nonce, session JSON))`: everything about
-//! the session travels with it (account, role, name, expiry, secret, session policies, tags,
+//! A session token is `base64url(key-id || AES-256-GCM(nonce, session))`: everything about the
+//! session travels with it (account, role, name, expiry, secret, session policies, tags,
 //! source identity, chain depth), so verifying one needs no lookup and any node holding the
-//! key can do it. The key id byte lets keys rotate.
+//! key can do it. The key id byte lets keys and encodings change: id 2 seals the compact binary
+//! encoding of `session/codec.rs`; tokens of id 1 (JSON inside, issued by earlier versions) still
+//! open. The binary form makes a token less than half as long as the JSON one, which every
+//! AssumeRole writes and every request signed with the session sends and opens.
+
+mod codec;
 
 use crate::crypto::{MasterKey, Sealer};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -113,7 +118,10 @@ impl InstanceBinding {
     }
 }
 
-const KEY_ID: u8 = 1;
+/// Tokens sealed with the session key over the JSON encoding (read only).
+const KEY_ID_JSON: u8 = 1;
+/// Tokens sealed with the session key over the binary encoding (written).
+const KEY_ID: u8 = 2;
 
 /// Seals and opens session tokens.
 #[derive(Clone)]
@@ -144,9 +152,9 @@ impl TokenSealer {
     }
 
     pub fn seal(&self, s: &Session) -> String {
-        let json = serde_json::to_vec(s).unwrap_or_default();
+        let plain = codec::encode(s);
         let mut blob = vec![KEY_ID];
-        blob.extend(self.sealer.seal(&json, &[KEY_ID]));
+        blob.extend(self.sealer.seal(&plain, &[KEY_ID]));
         URL_SAFE_NO_PAD.encode(blob)
     }
 
@@ -154,11 +162,20 @@ impl TokenSealer {
     pub fn open(&self, token: &str) -> Option<Session> {
         let blob = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
         let (&id, sealed) = blob.split_first()?;
-        if id != KEY_ID {
-            return None;
+        match id {
+            KEY_ID => codec::decode(&self.sealer.open(sealed, &[id]).ok()?),
+            KEY_ID_JSON => serde_json::from_slice(&self.sealer.open(sealed, &[id]).ok()?).ok(),
+            _ => None,
         }
-        let json = self.sealer.open(sealed, &[id]).ok()?;
-        serde_json::from_slice(&json).ok()
+    }
+
+    /// A token as versions before the binary encoding sealed it (JSON inside, key id 1).
+    #[cfg(test)]
+    fn seal_json(&self, s: &Session) -> String {
+        let json = serde_json::to_vec(s).unwrap_or_default();
+        let mut blob = vec![KEY_ID_JSON];
+        blob.extend(self.sealer.seal(&json, &[KEY_ID_JSON]));
+        URL_SAFE_NO_PAD.encode(blob)
     }
 }
 
@@ -202,6 +219,20 @@ mod tests {
         assert_eq!(t.open(&chars.into_iter().collect::<String>()), None);
         assert_eq!(TokenSealer::new(&MasterKey::random()).open(&token), None);
         assert_eq!(t.open("not a token"), None);
+    }
+
+    /// Tokens issued before the binary encoding still open, and read the same session.
+    #[test]
+    fn json_tokens_of_earlier_versions_still_open() {
+        let t = TokenSealer::new(&MasterKey::random());
+        let mut s = session();
+        s.policy = Some(r#"{"Version":"2012-10-17"}"#.into());
+        s.tags = vec![("team".into(), "red".into())];
+        let old = t.seal_json(&s);
+        assert_eq!(t.open(&old), Some(s.clone()));
+        let new = t.seal(&s);
+        assert!(new.len() < old.len(), "{} vs {}", new.len(), old.len());
+        assert_eq!(t.open(&new), Some(s));
     }
 
     fn instance(id: &str, state: crate::ec2::InstanceState, assoc: &str) -> crate::ec2::Instance {

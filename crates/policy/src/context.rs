@@ -5,6 +5,8 @@
 //! case folding.
 
 use crate::principal::{Principal, PrincipalKind};
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
 /// The value of one key: single-valued keys have exactly one value; multivalued keys
 /// (`aws:TagKeys`, `aws:CalledVia`...) may have any number, zero included.
@@ -23,8 +25,8 @@ impl ContextValue {
     }
 }
 
-/// A request value read as the typed operators read it, once, when it is set (a decision
-/// may test the same key in many statements).
+/// A request value read as the typed operators read it, once, the first time one asks (a
+/// decision may test the same key in many statements).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct Typed {
     pub(crate) date: Option<i64>,
@@ -44,8 +46,7 @@ impl Typed {
     }
 }
 
-/// FNV-1a of a lowercased key: entries are ordered by it so a lookup compares integers and
-/// then one string.
+/// FNV-1a of a lowercased key: a lookup compares these integers, and then one string.
 pub(crate) fn key_hash(key_lower: &str) -> u64 {
     key_lower.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -54,33 +55,97 @@ pub(crate) fn key_hash(key_lower: &str) -> u64 {
 
 #[derive(Clone, Debug, PartialEq)]
 struct Entry {
-    hash: u64,
-    key: String,
+    /// Lowercased; borrowed when the key was a lowercase literal ([`Context::insert_static`]).
+    key: Cow<'static, str>,
     value: ContextValue,
-    typed: Vec<Typed>,
+    typed: TypedValues,
 }
 
-/// The request context: sorted by lowercased key for binary search.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The typed readings of an entry's values. A single value (most keys) is read the first time
+/// a condition asks for it, inline: most keys of a request are never compared by a typed
+/// operator, and parsing every value as a date, a number, an address and a boolean when it
+/// was set was most of the cost of building a context. Multiple values are read when set, so
+/// that evaluation never allocates.
+#[derive(Clone, Debug, PartialEq)]
+enum TypedValues {
+    One(OnceLock<Typed>),
+    Many(Vec<Typed>),
+}
+
+impl TypedValues {
+    fn of(value: &ContextValue) -> TypedValues {
+        match value {
+            ContextValue::Single(_) => TypedValues::One(OnceLock::new()),
+            ContextValue::Multi(vs) => TypedValues::Many(vs.iter().map(|v| Typed::of(v)).collect()),
+        }
+    }
+
+    fn get<'a>(&'a self, value: &ContextValue) -> &'a [Typed] {
+        match (self, value) {
+            (TypedValues::One(cell), ContextValue::Single(v)) => {
+                std::slice::from_ref(cell.get_or_init(|| Typed::of(v)))
+            }
+            (TypedValues::Many(ts), _) => ts,
+            // `of` pairs One with Single; nothing else builds either.
+            (TypedValues::One(_), ContextValue::Multi(_)) => &[],
+        }
+    }
+}
+
+/// Key names as stored: lowercased, with ASCII (every AWS key name) folded byte by byte.
+fn lower(key: &str) -> String {
+    if key.is_ascii() {
+        key.to_ascii_lowercase()
+    } else {
+        key.to_lowercase()
+    }
+}
+
+/// Entries a request context starts with room for: the global keys plus a service's own.
+const TYPICAL_KEYS: usize = 24;
+
+/// The request context. Entries stay in the order they were set, with their keys' hashes in a
+/// parallel list: a lookup scans those contiguous integers, and compares a name only on a
+/// hash match. (Entries used to be kept sorted for binary search: every insertion into the
+/// middle moved the entries after it, each over a hundred bytes, on every request.)
+#[derive(Clone, Debug, Default)]
 pub struct Context {
+    hashes: Vec<u64>,
     entries: Vec<Entry>,
 }
 
+/// The same keys with the same values, whatever the order they were set in.
+impl PartialEq for Context {
+    fn eq(&self, other: &Context) -> bool {
+        self.entries.len() == other.entries.len()
+            && self.hashes.iter().zip(&self.entries).all(|(&h, e)| {
+                other
+                    .find(h, &e.key)
+                    .is_some_and(|i| other.entries[i].value == e.value)
+            })
+    }
+}
+
 impl Context {
-    pub fn new() -> Context {
-        Context::default()
+    pub const fn new() -> Context {
+        Context {
+            hashes: Vec::new(),
+            entries: Vec::new(),
+        }
     }
 
     pub(crate) const fn empty() -> Context {
-        Context {
-            entries: Vec::new(),
-        }
+        Context::new()
     }
 
     /// The keys every signed request carries about its principal: aws:PrincipalArn,
     /// aws:PrincipalAccount, aws:PrincipalType, aws:userid and (IAM users only) aws:username.
     pub fn for_principal(p: &Principal) -> Context {
-        let mut ctx = Context::new();
+        // Key literals are lowercase, as stored, so that none is copied.
+        let mut ctx = Context {
+            hashes: Vec::with_capacity(TYPICAL_KEYS),
+            entries: Vec::with_capacity(TYPICAL_KEYS),
+        };
         let kind = match p.kind {
             PrincipalKind::Root => "Account",
             PrincipalKind::User => "User",
@@ -90,36 +155,36 @@ impl Context {
             PrincipalKind::Service => "Service",
             PrincipalKind::WebIdentity => "WebIdentityUser",
         };
-        ctx.insert("aws:PrincipalType", kind);
+        ctx.insert_static("aws:principaltype", kind);
         // "Present in the request context for all signed API requests."
         if p.kind != PrincipalKind::Anonymous {
             let service = p.kind == PrincipalKind::Service;
-            ctx.insert(
-                "aws:PrincipalIsAWSService",
+            ctx.insert_static(
+                "aws:principalisawsservice",
                 if service { "true" } else { "false" },
             );
             if service {
-                ctx.insert("aws:PrincipalServiceName", &p.name);
+                ctx.insert_static("aws:principalservicename", &p.name);
             }
         }
         match p.kind {
             PrincipalKind::Anonymous => {
-                ctx.insert("aws:PrincipalAccount", "anonymous");
-                ctx.insert("aws:userid", "anonymous");
+                ctx.insert_static("aws:principalaccount", "anonymous");
+                ctx.insert_static("aws:userid", "anonymous");
             }
             PrincipalKind::Service | PrincipalKind::WebIdentity => {}
             _ => {
-                ctx.insert("aws:PrincipalArn", &p.principal_arn);
-                ctx.insert("aws:PrincipalAccount", &p.account);
+                ctx.insert_static("aws:principalarn", &p.principal_arn);
+                ctx.insert_static("aws:principalaccount", &p.account);
                 let userid = match p.kind {
                     PrincipalKind::Root => p.account.clone(),
                     PrincipalKind::AssumedRole => format!("{}:{}", p.unique_id, p.name),
                     PrincipalKind::FederatedUser => format!("{}:{}", p.account, p.name),
                     _ => p.unique_id.clone(),
                 };
-                ctx.insert("aws:userid", &userid);
+                ctx.insert_static("aws:userid", &userid);
                 if p.kind == PrincipalKind::User {
-                    ctx.insert("aws:username", &p.name);
+                    ctx.insert_static("aws:username", &p.name);
                 }
             }
         }
@@ -136,33 +201,50 @@ impl Context {
         self.set(key, ContextValue::Multi(values));
     }
 
-    pub fn set(&mut self, key: &str, value: ContextValue) {
-        let key = key.to_lowercase();
-        let typed = value.values().iter().map(|v| Typed::of(v)).collect();
-        let entry = Entry {
-            hash: key_hash(&key),
-            key,
-            value,
-            typed,
+    /// Sets a single-valued key named by a literal. A literal already in lowercase (as the
+    /// global keys every request carries are written where they are set) is kept without a copy.
+    pub fn insert_static(&mut self, key: &'static str, value: &str) {
+        let key = if key.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            Cow::Borrowed(key)
+        } else {
+            Cow::Owned(lower(key))
         };
-        match self
-            .entries
-            .binary_search_by(|e| (e.hash, e.key.as_str()).cmp(&(entry.hash, &entry.key)))
-        {
-            Ok(i) => self.entries[i] = entry,
-            Err(i) => self.entries.insert(i, entry),
+        self.put(key, ContextValue::Single(value.to_owned()));
+    }
+
+    pub fn set(&mut self, key: &str, value: ContextValue) {
+        self.put(Cow::Owned(lower(key)), value);
+    }
+
+    fn put(&mut self, key: Cow<'static, str>, value: ContextValue) {
+        let hash = key_hash(&key);
+        let typed = TypedValues::of(&value);
+        let entry = Entry { key, value, typed };
+        match self.find(hash, &entry.key) {
+            Some(i) => self.entries[i] = entry,
+            None => {
+                self.hashes.push(hash);
+                self.entries.push(entry);
+            }
         }
     }
 
     pub fn remove(&mut self, key: &str) {
-        let key = key.to_lowercase();
-        let hash = key_hash(&key);
-        if let Ok(i) = self
-            .entries
-            .binary_search_by(|e| (e.hash, e.key.as_str()).cmp(&(hash, &key)))
-        {
+        let key = lower(key);
+        if let Some(i) = self.find(key_hash(&key), &key) {
+            self.hashes.remove(i);
             self.entries.remove(i);
         }
+    }
+
+    /// The position of a lowercased key with its hash.
+    fn find(&self, hash: u64, key: &str) -> Option<usize> {
+        self.hashes
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| **h == hash)
+            .map(|(i, _)| i)
+            .find(|&i| self.entries[i].key == key)
     }
 
     /// Looks a key up by any case.
@@ -186,24 +268,8 @@ impl Context {
 
     /// As `get_typed`, with the key's hash computed beforehand (compiled conditions keep it).
     pub(crate) fn get_hashed(&self, hash: u64, key: &str) -> Option<(&ContextValue, &[Typed])> {
-        // A request has a few dozen keys at most: a scan of hashes is the fastest search there.
-        if self.entries.len() <= 32 {
-            return self
-                .entries
-                .iter()
-                .find(|e| e.hash == hash && e.key == key)
-                .map(|e| (&e.value, e.typed.as_slice()));
-        }
-        // Compare hashes only while searching; names only among equal hashes.
-        let mut i = self.entries.binary_search_by_key(&hash, |e| e.hash).ok()?;
-        while i > 0 && self.entries[i - 1].hash == hash {
-            i -= 1;
-        }
-        self.entries[i..]
-            .iter()
-            .take_while(|e| e.hash == hash)
-            .find(|e| e.key == key)
-            .map(|e| (&e.value, e.typed.as_slice()))
+        let e = &self.entries[self.find(hash, key)?];
+        Some((&e.value, e.typed.get(&e.value)))
     }
 
     /// The value of a single-valued key, for policy variables (a multivalued key is not one).
@@ -214,8 +280,62 @@ impl Context {
         }
     }
 
-    /// Every key and value, in no particular order.
+    /// Every key (lowercased) and value, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.iter().map(|e| (e.key.as_str(), &e.value))
+        self.entries.iter().map(|e| (e.key.as_ref(), &e.value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_case_insensitive_replaced_removed_and_order_free() {
+        let mut a = Context::new();
+        a.insert("aws:SourceIp", "10.0.0.1");
+        a.insert("aws:PrincipalTag/Team", "red");
+        a.insert_multi("aws:TagKeys", vec!["x".into(), "y".into()]);
+        a.insert("AWS:SOURCEIP", "10.0.0.2");
+        assert_eq!(
+            a.get("aws:sourceip"),
+            Some(&ContextValue::Single("10.0.0.2".into()))
+        );
+        assert_eq!(a.iter().count(), 3);
+        let typed = a.get_typed("aws:sourceip").map(|(_, t)| t[0].ip);
+        assert_eq!(typed, Some("10.0.0.2".parse().ok()));
+        assert_eq!(a.get_typed("aws:tagkeys").map(|(_, t)| t.len()), Some(2));
+
+        let mut b = Context::new();
+        b.insert_multi("aws:tagkeys", vec!["x".into(), "y".into()]);
+        b.insert("aws:sourceip", "10.0.0.2");
+        b.insert("aws:principaltag/team", "red");
+        assert_eq!(a, b, "the order keys were set in does not matter");
+        b.insert("aws:principaltag/team", "blue");
+        assert_ne!(a, b);
+
+        a.remove("Aws:PrincipalTag/TEAM");
+        assert_eq!(a.get("aws:principaltag/team"), None);
+        assert_eq!(a.iter().count(), 2);
+        assert!(a.get("aws:tagkeys").is_some());
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn static_keys_are_the_same_keys() {
+        let mut a = Context::new();
+        a.insert_static("aws:sourceip", "10.0.0.1");
+        a.insert_static("aws:RequestedRegion", "eu-west-1");
+        let mut b = Context::new();
+        b.insert("AWS:SourceIp", "10.0.0.1");
+        b.insert("aws:requestedregion", "eu-west-1");
+        assert_eq!(a, b);
+        assert!(a.get("aws:requestedregion").is_some());
+        a.insert("aws:SOURCEIP", "10.0.0.9");
+        assert_eq!(a.iter().count(), 2);
+        assert_eq!(
+            a.get("aws:sourceip"),
+            Some(&ContextValue::Single("10.0.0.9".into()))
+        );
     }
 }

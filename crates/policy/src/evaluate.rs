@@ -102,6 +102,11 @@ pub struct Decision {
     pub policy_type: PolicyType,
     /// The statement that allowed or explicitly denied; `None` for implicit denies.
     pub statement: Option<StatementRef>,
+    /// For a cross-account allow, where `statement` is the resource side's grant: the
+    /// identity-based statement that allowed on the principal's side (`None` for its root,
+    /// which needs none, and for every other decision). Lets a decision log show both sides
+    /// of the allow without explaining the request again.
+    pub principal_statement: Option<StatementRef>,
 }
 
 impl Decision {
@@ -293,6 +298,7 @@ fn verdict(
         kind,
         policy_type,
         statement,
+        principal_statement: None,
     }
 }
 
@@ -428,11 +434,15 @@ pub(crate) fn decide<T: Trace>(req: &Request<'_>, set: &PolicySet<'_>, trace: &m
     let cross_account = req.resource_account.is_some_and(|a| a != p.account);
     if cross_account {
         // Both accounts must allow: the principal's side, then the resource policy.
-        if let Err(d) = principal_side() {
-            return d;
-        }
+        let principal_statement = match principal_side() {
+            Ok(at) => at,
+            Err(d) => return d,
+        };
         return match granted_by_resource {
-            Some((at, _)) => verdict(Allow, resource_type, Some(at)),
+            Some((at, _)) => Decision {
+                principal_statement,
+                ..verdict(Allow, resource_type, Some(at))
+            },
             None => verdict(ImplicitDeny, resource_type, None),
         };
     }
@@ -454,5 +464,74 @@ pub(crate) fn decide<T: Trace>(req: &Request<'_>, set: &PolicySet<'_>, trace: &m
             },
             Err(d) => d,
         },
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::ast::Policy;
+
+    fn compiled(text: &str) -> CompiledPolicy {
+        CompiledPolicy::new(&Policy::parse(text).unwrap())
+    }
+
+    /// A cross-account allow names both sides' statements; other decisions only one.
+    #[test]
+    fn a_cross_account_allow_names_the_principal_side_statement() {
+        let identity = [compiled(
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Action":"s3:PutObject","Resource":"*"},
+                {"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+        )];
+        let trust = compiled(
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"},
+                {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]}"#,
+        );
+        let principal = Principal::user(
+            "111111111111",
+            "arn:aws:iam::111111111111:user/anne",
+            "anne",
+            "AIDAANNE",
+        );
+        let context = Context::new();
+        let set = PolicySet {
+            identity: &identity,
+            resource: Some(&trust),
+            resource_kind: ResourcePolicyKind::RoleTrust,
+            ..PolicySet::default()
+        };
+        let req = |account| Request {
+            principal: &principal,
+            action: "sts:AssumeRole",
+            resource: "arn:aws:iam::222222222222:role/r",
+            resource_account: Some(account),
+            context: &context,
+        };
+        let at = |policy_type, statement| StatementRef {
+            policy_type,
+            level: 0,
+            policy: 0,
+            statement,
+        };
+        let cross = evaluate(&req("222222222222"), &set);
+        assert!(cross.is_allowed());
+        assert_eq!(cross.statement, Some(at(PolicyType::RoleTrust, 1)));
+        assert_eq!(cross.principal_statement, Some(at(PolicyType::Identity, 1)));
+        let same = evaluate(&req("111111111111"), &set);
+        assert!(same.is_allowed());
+        assert_eq!(same.principal_statement, None);
+        // Without the caller's grant the cross-account request is denied, naming neither.
+        let denied = evaluate(
+            &req("222222222222"),
+            &PolicySet {
+                identity: &[],
+                ..set
+            },
+        );
+        assert!(!denied.is_allowed());
+        assert_eq!(denied.principal_statement, None);
     }
 }

@@ -115,7 +115,7 @@ impl<'a> Ctx<'a> {
             &context,
         );
         if let Some(log) = &self.state.decisions {
-            log.record(decisions::build(
+            log.record(&decisions::build(
                 self.request_id,
                 self.facts.now,
                 self.caller,

@@ -40,7 +40,7 @@ impl SigningKey {
 
     /// Lowercase hex HMAC-SHA256 of `string_to_sign`: a signature.
     pub fn sign(&self, string_to_sign: &str) -> String {
-        hex::encode(hmac_sha256(&self.0, string_to_sign.as_bytes()))
+        crate::canonical::hex_lower(&hmac_sha256(&self.0, string_to_sign.as_bytes()))
     }
 }
 

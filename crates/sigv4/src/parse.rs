@@ -38,10 +38,19 @@ pub struct CredentialScope {
 impl CredentialScope {
     /// `DATE/REGION/SERVICE/aws4_request`, as it appears in the string to sign.
     pub fn to_scope_string(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.date, self.region, self.service
-        )
+        let mut s =
+            String::with_capacity(self.date.len() + self.region.len() + self.service.len() + 15);
+        for part in [
+            &self.date,
+            "/",
+            &self.region,
+            "/",
+            &self.service,
+            "/aws4_request",
+        ] {
+            s.push_str(part);
+        }
+        s
     }
 }
 

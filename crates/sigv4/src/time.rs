@@ -78,7 +78,20 @@ impl Timestamp {
     /// `YYYYMMDDTHHMMSSZ`, the form used in `X-Amz-Date` and the string to sign.
     pub fn to_amz(self) -> String {
         let (y, mo, d, h, mi, s) = self.parts();
-        format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+        if !(0..=9999).contains(&y) {
+            return format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z");
+        }
+        // Every verification writes this: digits by hand rather than through `format!`.
+        let mut out = String::with_capacity(16);
+        for (v, width) in [(y, 4), (mo, 2), (d, 2)] {
+            push_digits(&mut out, v, width);
+        }
+        out.push('T');
+        for v in [h, mi, s] {
+            push_digits(&mut out, v, 2);
+        }
+        out.push('Z');
+        out
     }
 
     /// `YYYYMMDD`, the date of the credential scope.
@@ -157,6 +170,14 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// `v` (0 ≤ v < 10^width) in exactly `width` decimal digits.
+fn push_digits(out: &mut String, v: i64, width: u32) {
+    for k in (0..width).rev() {
+        let digit = (v / 10_i64.pow(k)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 #[cfg(test)]

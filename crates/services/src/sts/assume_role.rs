@@ -331,7 +331,8 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     ctx.state
         .catalog
         .record_role_use(&role.id, ctx.facts.region, now);
-    let mut x = Xml::new();
+    // Room for the credentials (the token is most of it) and the assumed role's names.
+    let mut x = Xml::with_capacity(token.len() + 2 * role.arn.len() + 512);
     write_credentials(
         &mut x,
         &session.access_key_id,
@@ -340,17 +341,18 @@ fn assume_role(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         session.expires,
     );
     x.with("AssumedRoleUser", |x| {
-        x.elem(
-            "AssumedRoleId",
-            &format!("{}:{}", role.id, input.session_name),
-        )
-        .elem(
-            "Arn",
-            &format!(
-                "arn:aws:sts::{role_account}:assumed-role/{}/{}",
-                role.name, input.session_name
-            ),
-        );
+        x.elem_parts("AssumedRoleId", &[&role.id, ":", &input.session_name])
+            .elem_parts(
+                "Arn",
+                &[
+                    "arn:aws:sts::",
+                    &role_account,
+                    ":assumed-role/",
+                    &role.name,
+                    "/",
+                    &input.session_name,
+                ],
+            );
     });
     if input.policy.is_some() || !input.policy_arns.is_empty() || !tags.is_empty() {
         x.elem("PackedPolicySize", &packed.to_string());
