@@ -15,15 +15,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The first seeded account id; account `n` is `SCALE_BASE + n`.
-pub const SCALE_BASE: u64 = 500_000_000_000;
+/// Seeded account `n` is `SCALE_BASE + n * SCALE_STRIDE`: spread over the id space as AWS's
+/// (random-looking) account ids are, rather than 10,000 neighbours.
+pub const SCALE_BASE: u64 = 100_000_000_000;
+const SCALE_STRIDE: u64 = 89_000_017;
 /// Customer managed policies per seeded account (each role attaches one of them).
 const MANAGED_PER_ACCOUNT: usize = 10;
 /// Accounts per store transaction while seeding.
 const ACCOUNTS_PER_COMMIT: usize = 250;
 
 pub fn account_id(n: usize) -> String {
-    format!("{:012}", SCALE_BASE + n as u64)
+    format!("{:012}", SCALE_BASE + n as u64 * SCALE_STRIDE)
 }
 
 fn doc(text: &str, kind: PolicyKind) -> Result<PolicyDoc, String> {

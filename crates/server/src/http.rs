@@ -51,8 +51,14 @@ pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), 
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         banner(addr, data_dir, dev_mode);
+        let stop = stop_signal();
+        tokio::pin!(stop);
         loop {
-            let (stream, peer) = match listener.accept().await {
+            let accepted = tokio::select! {
+                () = &mut stop => break,
+                accepted = listener.accept() => accepted,
+            };
+            let (stream, peer) = match accepted {
                 Ok(x) => x,
                 Err(e) => {
                     tracing::warn!("accept: {e}");
@@ -72,7 +78,31 @@ pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), 
                 }
             });
         }
-    })
+        Ok::<(), StartError>(())
+    })?;
+    // Dropping the runtime drops every connection task and with them the last references
+    // to the state: the store is closed cleanly, so the next start need not repair it (a
+    // repair reads the whole file: seconds for a large catalog).
+    drop(runtime);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM (what `kill` and service managers send).
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGTERM: {e}");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 fn banner(addr: SocketAddr, data_dir: &Path, dev_mode: bool) {

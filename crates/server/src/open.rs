@@ -28,8 +28,10 @@ pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
         |e: &dyn std::fmt::Display| StartError::DataDir(dir.display().to_string(), e.to_string());
     std::fs::create_dir_all(dir).map_err(|e| bad(&e))?;
     let master = MasterKey::load_or_create(&dir.join("master.key")).map_err(|e| bad(&e))?;
+    let opening = std::time::Instant::now();
     let engine = RedbEngine::open(&dir.join("state.redb"))
         .map_err(|e| bad(&format!("{e} (is another rolegate using this directory?)")))?;
+    tracing::info!(ms = opening.elapsed().as_millis() as u64, "store opened");
     let engine: Arc<dyn rolegate_store::Engine> = Arc::new(engine);
     let began = std::time::Instant::now();
     let catalog = Catalog::open(engine.clone(), &master).map_err(|e| bad(&e))?;

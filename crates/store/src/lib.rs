@@ -54,12 +54,28 @@ pub trait Engine: Send + Sync {
         table: &'static str,
         visit: &mut dyn FnMut(&str, &[u8]) -> bool,
     ) -> Result<(), StoreError> {
+        self.scan_range(table, None, None, visit)
+    }
+    /// Like [`Engine::scan_each`], over the keys `from <= key < to` (either bound may be
+    /// open). Start-up reads disjoint ranges on several threads at once.
+    fn scan_range(
+        &self,
+        table: &'static str,
+        from: Option<&str>,
+        to: Option<&str>,
+        visit: &mut dyn FnMut(&str, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
         for (k, v) in self.scan(table)? {
-            if !visit(&k, &v) {
+            let inside = from.is_none_or(|f| k.as_str() >= f) && to.is_none_or(|t| k.as_str() < t);
+            if inside && !visit(&k, &v) {
                 break;
             }
         }
         Ok(())
+    }
+    /// The greatest key of a table.
+    fn last_key(&self, table: &'static str) -> Result<Option<String>, StoreError> {
+        Ok(self.scan(table)?.pop().map(|(k, _)| k))
     }
     fn get(&self, table: &'static str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Applies the batch atomically; returns once it is durable.

@@ -44,9 +44,11 @@ impl Engine for RedbEngine {
         Ok(out)
     }
 
-    fn scan_each(
+    fn scan_range(
         &self,
         name: &'static str,
+        from: Option<&str>,
+        to: Option<&str>,
         visit: &mut dyn FnMut(&str, &[u8]) -> bool,
     ) -> Result<(), StoreError> {
         let tx = self.db.begin_read().map_err(StoreError::from_display)?;
@@ -55,13 +57,31 @@ impl Engine for RedbEngine {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
             Err(e) => return Err(StoreError::from_display(e)),
         };
-        for row in t.iter().map_err(StoreError::from_display)? {
+        let rows = match (from, to) {
+            (None, None) => t.iter(),
+            (Some(f), None) => t.range(f..),
+            (None, Some(e)) => t.range(..e),
+            (Some(f), Some(e)) => t.range(f..e),
+        }
+        .map_err(StoreError::from_display)?;
+        for row in rows {
             let (k, v) = row.map_err(StoreError::from_display)?;
             if !visit(k.value(), v.value()) {
                 break;
             }
         }
         Ok(())
+    }
+
+    fn last_key(&self, name: &'static str) -> Result<Option<String>, StoreError> {
+        let tx = self.db.begin_read().map_err(StoreError::from_display)?;
+        let t = match tx.open_table(table(name)) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(StoreError::from_display(e)),
+        };
+        let last = t.last().map_err(StoreError::from_display)?;
+        Ok(last.map(|(k, _)| k.value().to_owned()))
     }
 
     fn get(&self, name: &'static str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -137,6 +157,25 @@ mod tests {
             true
         })?;
         assert_eq!(seen, vec![("111111111111".to_owned(), b"one".to_vec())]);
+        let mut b = Batch::new();
+        for k in ["a", "b", "c", "d"] {
+            b.put("ranges", k, k.as_bytes().to_vec());
+        }
+        e.commit(b)?;
+        let range = |from, to| -> Result<Vec<String>, StoreError> {
+            let mut keys = Vec::new();
+            e.scan_range("ranges", from, to, &mut |k, _| {
+                keys.push(k.to_owned());
+                true
+            })?;
+            Ok(keys)
+        };
+        assert_eq!(range(Some("b"), Some("d"))?, ["b", "c"]);
+        assert_eq!(range(None, Some("b"))?, ["a"]);
+        assert_eq!(range(Some("c"), None)?, ["c", "d"]);
+        assert_eq!(range(None, None)?.len(), 4);
+        assert_eq!(e.last_key("ranges")?, Some("d".to_owned()));
+        assert_eq!(e.last_key("missing")?, None);
         assert_eq!(e.scan("missing")?, Vec::new());
         e.clear(&["accounts"])?;
         assert_eq!(e.scan("accounts")?, Vec::new());

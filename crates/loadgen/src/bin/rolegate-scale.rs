@@ -38,7 +38,20 @@ struct Server {
 }
 
 impl Drop for Server {
+    /// SIGTERM, so that the server closes its store cleanly (the next start would otherwise
+    /// begin with a repair of the whole file); SIGKILL if it has not stopped within a minute.
     fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let asked = Command::new("kill").args(["-TERM", &pid]).status();
+        if asked.is_ok_and(|s| s.success()) {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
