@@ -107,6 +107,28 @@ impl Server {
         panic!("rolegate did not become healthy");
     }
 
+    /// Stops the process as a service manager does (SIGTERM) and returns how it exited, then
+    /// starts it on the same data.
+    pub fn stop_and_restart(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        let pid = c.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = c.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rolegate did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.launch();
+        status
+    }
+
     /// Kills the process the hard way (no shutdown path), then starts it on the same data.
     pub fn kill_and_restart(&mut self) {
         if let Some(mut c) = self.child.take() {
