@@ -5,15 +5,16 @@
 //! Writers use group commit, so that concurrent writes share one durable store transaction
 //! (one fsync) instead of paying one each:
 //!
-//! 1. Under the queue lock, a writer applies its change to a clone of the one account it
-//!    changes, taken from the *working* state (the published snapshot plus every change queued
+//! 1. Under the queue lock, a writer applies its change to a clone (O(1): persistent maps) of
+//!    the one account it changes, taken from the *working* state (the published snapshot plus every change queued
 //!    but not yet committed). If the change fails, the clone is dropped and nothing changes:
 //!    a failing write fails only its own request. Otherwise the clone replaces the account in
 //!    the working state, the account is marked dirty, and the writer queues itself.
 //! 2. If no commit is in flight, the writer becomes the leader: it takes every dirty account,
-//!    every queued writer and a copy of the working state, releases the lock, seals each dirty
-//!    account row once (however many writes it received) and commits them all in ONE store
-//!    transaction. Writers arriving meanwhile queue up for the next batch.
+//!    every queued writer and a copy of the working state, releases the lock, diffs each dirty
+//!    account against the published one and seals the entity rows that differ (`crate::rows`:
+//!    however many writes an entity received, it is written once), and commits them all in
+//!    ONE store transaction. Writers arriving meanwhile queue up for the next batch.
 //! 3. Only after that commit returns does the leader publish the copy as the new snapshot and
 //!    acknowledge each writer of the batch, so nothing is acknowledged or visible before it is
 //!    durable. Then it hands the lead to the first writer waiting for the next batch.

@@ -1,4 +1,4 @@
-//! The IAM entities of one account, as stored (one row per account, sealed at rest).
+//! The IAM entities of one account, as stored (one sealed row per entity: see `crate::rows`).
 //!
 //! Maps are keyed by the lowercased name: IAM names are unique case-insensitively, while the
 //! entity keeps its name as created.
