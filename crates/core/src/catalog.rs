@@ -27,6 +27,7 @@
 
 use crate::authorizer::SessionPolicyCache;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
+use crate::group_commit::{self, Queued, Waiters};
 use crate::managed::aws_managed_policies;
 use crate::model::{Account, KeyStatus, LastUsed, ManagedPolicy};
 use crate::rows::{RowOp, ENTITIES};
@@ -34,7 +35,6 @@ use arc_swap::ArcSwap;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use rolegate_store::{Batch, Engine, StoreError};
 use std::collections::HashMap;
-use std::sync::mpsc;
 use std::sync::Arc;
 
 /// The layout before entity rows: one sealed row per account (read once, to migrate).
@@ -135,26 +135,20 @@ impl Snapshot {
     }
 }
 
-/// What a queued writer is told.
-enum Outcome {
-    /// The batch holding its change is durable and published.
-    Committed,
-    /// The batch holding its change (or one it built on) failed to commit.
-    Failed(String),
-    /// It is now the leader: it must commit the queue (its own change included).
-    Lead,
-}
-
 /// Changes applied but not yet committed, and who waits for them.
 struct Queue {
     /// The published snapshot plus every queued change.
     working: Snapshot,
     /// Accounts changed since the last batch was taken, by id.
     dirty: HashMap<String, Arc<Account>>,
-    /// The writers whose changes are in `dirty`, in arrival order.
-    waiters: Vec<mpsc::Sender<Outcome>>,
-    /// Whether a leader is committing a batch.
-    leading: bool,
+    /// The writers whose changes are in `dirty`, and whether a leader is committing.
+    waiters: Waiters,
+}
+
+impl Queued for Queue {
+    fn waiters(&mut self) -> &mut Waiters {
+        &mut self.waiters
+    }
 }
 
 pub struct Catalog {
@@ -192,8 +186,7 @@ impl Catalog {
             queue: Mutex::new(Queue {
                 working: snapshot.clone(),
                 dirty: HashMap::new(),
-                waiters: Vec::new(),
-                leading: false,
+                waiters: Waiters::default(),
             }),
             current: ArcSwap::from_pointee(snapshot),
             idle: Condvar::new(),
@@ -212,7 +205,9 @@ impl Catalog {
     /// Creates an account; fails if the id is taken.
     pub fn create_account(&self, account: Account) -> Result<Arc<Account>, CatalogError> {
         let mut created = self.create_accounts(vec![account])?;
-        created.pop().ok_or_else(leader_gone)
+        created
+            .pop()
+            .ok_or_else(|| StoreError::Engine("no account was created".to_owned()).into())
     }
 
     /// Creates accounts in one durable transaction (bulk loading); fails, creating none, if
@@ -292,61 +287,30 @@ impl Catalog {
 
     /// Queues the caller (whose change is already in `q.working` and `q.dirty`) and returns
     /// once that change is durable and published, or failed.
-    fn commit_queued(&self, mut q: MutexGuard<'_, Queue>) -> Result<(), CatalogError> {
-        let (tx, rx) = mpsc::channel();
-        q.waiters.push(tx);
-        if q.leading {
-            drop(q);
-            match rx.recv() {
-                Ok(Outcome::Lead) => self.lead(self.queue.lock()),
-                Ok(other) => return outcome(other),
-                Err(_) => return Err(leader_gone()),
-            }
-        } else {
-            q.leading = true;
-            self.lead(q);
-        }
-        // The leader sent its own outcome to itself.
-        match rx.recv() {
-            Ok(o) => outcome(o),
-            Err(_) => Err(leader_gone()),
-        }
+    fn commit_queued(&self, q: MutexGuard<'_, Queue>) -> Result<(), CatalogError> {
+        Ok(group_commit::join(&self.queue, q, |q| self.lead(q))?)
     }
 
     /// Commits one batch: everything queued now. Called with `leading` set by the caller.
     fn lead(&self, mut q: MutexGuard<'_, Queue>) {
         let dirty = std::mem::take(&mut q.dirty);
-        let waiters = std::mem::take(&mut q.waiters);
+        let waiters = q.waiters.take_batch();
         let next = q.working.clone();
         drop(q);
         let result = self.commit_rows(dirty.values());
         let mut q = self.queue.lock();
         let mut previous = None;
-        match result {
-            Ok(()) => {
-                // Dropped after the lock: it may hold the last reference to large accounts.
-                previous = Some(self.current.swap(Arc::new(next)));
-                for w in waiters {
-                    let _ = w.send(Outcome::Committed);
-                }
-            }
-            Err(e) => {
+        match &result {
+            // Dropped after the lock: it may hold the last reference to large accounts.
+            Ok(()) => previous = Some(self.current.swap(Arc::new(next))),
+            Err(_) => {
                 // Everything queued since was applied on top of the failed batch.
-                let msg = e.to_string();
                 q.working = (*self.current.load_full()).clone();
                 q.dirty.clear();
-                for w in waiters.into_iter().chain(q.waiters.drain(..)) {
-                    let _ = w.send(Outcome::Failed(msg.clone()));
-                }
             }
         }
-        if q.waiters.is_empty() {
-            q.leading = false;
+        if q.waiters.settle(waiters, result.map_err(|e| e.to_string())) {
             self.idle.notify_all();
-        } else {
-            // The first writer of the next batch leads it (`leading` stays set). Any writer
-            // would do; the first has waited longest.
-            let _ = q.waiters[0].send(Outcome::Lead);
         }
         drop(q);
         drop(previous);
@@ -375,7 +339,7 @@ impl Catalog {
     pub fn reset(&self) -> Result<(), CatalogError> {
         let mut q = self.queue.lock();
         // A batch in flight would publish its snapshot over the reset one.
-        while q.leading {
+        while q.waiters.leading {
             self.idle.wait(&mut q);
         }
         self.engine.clear(&[ACCOUNTS, ENTITIES])?;
@@ -467,19 +431,6 @@ fn migrate_account_rows(
     }
     engine.commit(batch)?;
     Ok(())
-}
-
-fn outcome(o: Outcome) -> Result<(), CatalogError> {
-    match o {
-        Outcome::Committed => Ok(()),
-        Outcome::Failed(msg) => Err(StoreError::Engine(msg).into()),
-        // Only ever sent to a writer that has not led yet, before its outcome.
-        Outcome::Lead => Err(leader_gone()),
-    }
-}
-
-fn leader_gone() -> CatalogError {
-    StoreError::Engine("the group commit ended without an answer".to_owned()).into()
 }
 
 fn index_keys(keys: &mut imbl::HashMap<String, KeyEntry>, account: &Account) {

@@ -13,6 +13,7 @@ pub mod doc;
 pub mod dynamodb;
 pub mod dynamodb_items;
 pub mod ec2;
+mod group_commit;
 pub mod ids;
 pub mod kms;
 mod load;

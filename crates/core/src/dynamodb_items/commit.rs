@@ -19,27 +19,17 @@
 //! before what it saw is durable.
 
 use super::{row_key, Change, ItemStore, ItemStoreError, KeyBytes, TableId, TableRef, ITEMS};
+use crate::group_commit::{self, Queued, Waiters};
 use parking_lot::MutexGuard;
 use rolegate_dynamo::{item_to_json, Item};
-use rolegate_store::{Batch, StoreError};
+use rolegate_store::Batch;
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::mpsc;
 use std::sync::Arc;
 
 /// Changes not yet published, by table and item key: the table (its indexes, for the apply)
 /// and the new item, or `None` for a deletion.
 type Pending = HashMap<TableId, HashMap<KeyBytes, (TableRef, Option<Arc<Item>>)>>;
-
-/// What a queued writer is told.
-enum Outcome {
-    /// The batch holding its change is durable and published.
-    Committed,
-    /// The batch holding its change (or one it built on) failed to commit.
-    Failed(String),
-    /// It is now the leader: it must commit the queue (its own change included).
-    Lead,
-}
 
 /// Changes decided but not yet published, and who waits for them.
 #[derive(Default)]
@@ -48,10 +38,14 @@ pub(super) struct Queue {
     next: Pending,
     /// The batch the leader is committing (empty when none).
     inflight: Arc<Pending>,
-    /// The writers whose changes are in `next`, in arrival order.
-    waiters: Vec<mpsc::Sender<Outcome>>,
-    /// Whether a leader is committing a batch.
-    pub(super) leading: bool,
+    /// The writers whose changes are in `next`, and whether a leader is committing.
+    pub(super) waiters: Waiters,
+}
+
+impl Queued for Queue {
+    fn waiters(&mut self) -> &mut Waiters {
+        &mut self.waiters
+    }
 }
 
 /// The items as a writer sees them while deciding: published items overlaid with every
@@ -125,32 +119,15 @@ impl ItemStore {
 
     /// Queues the caller (whose changes are already in `q.next`) and returns once they are
     /// durable and published, or failed.
-    fn commit_queued(&self, mut q: MutexGuard<'_, Queue>) -> Result<(), ItemStoreError> {
-        let (tx, rx) = mpsc::channel();
-        q.waiters.push(tx);
-        if q.leading {
-            drop(q);
-            match rx.recv() {
-                Ok(Outcome::Lead) => self.lead(self.queue.lock()),
-                Ok(other) => return outcome(other),
-                Err(_) => return Err(leader_gone()),
-            }
-        } else {
-            q.leading = true;
-            self.lead(q);
-        }
-        // The leader sent its own outcome to itself.
-        match rx.recv() {
-            Ok(o) => outcome(o),
-            Err(_) => Err(leader_gone()),
-        }
+    fn commit_queued(&self, q: MutexGuard<'_, Queue>) -> Result<(), ItemStoreError> {
+        Ok(group_commit::join(&self.queue, q, |q| self.lead(q))?)
     }
 
     /// Commits one batch: everything queued now. Called with `leading` set by the caller.
     fn lead(&self, mut q: MutexGuard<'_, Queue>) {
         let batch = Arc::new(std::mem::take(&mut q.next));
         q.inflight = batch.clone();
-        let waiters = std::mem::take(&mut q.waiters);
+        let waiters = q.waiters.take_batch();
         drop(q);
         let result = self.commit_rows(&batch);
         if result.is_ok() {
@@ -160,28 +137,12 @@ impl ItemStore {
         }
         let mut q = self.queue.lock();
         q.inflight = Arc::default();
-        match result {
-            Ok(()) => {
-                for w in waiters {
-                    let _ = w.send(Outcome::Committed);
-                }
-            }
-            Err(e) => {
-                // Everything queued since was decided on top of the failed batch.
-                let msg = e.to_string();
-                q.next.clear();
-                for w in waiters.into_iter().chain(q.waiters.drain(..)) {
-                    let _ = w.send(Outcome::Failed(msg.clone()));
-                }
-            }
+        if result.is_err() {
+            // Everything queued since was decided on top of the failed batch.
+            q.next.clear();
         }
-        if q.waiters.is_empty() {
-            q.leading = false;
+        if q.waiters.settle(waiters, result.map_err(|e| e.to_string())) {
             self.idle.notify_all();
-        } else {
-            // The first writer of the next batch leads it (`leading` stays set); it has
-            // waited longest.
-            let _ = q.waiters[0].send(Outcome::Lead);
         }
         drop(q);
         // The last references to replaced items may go here, outside every lock.
@@ -230,7 +191,7 @@ impl ItemStore {
     /// table, purging, clearing); holding it keeps writers out.
     pub(super) fn quiet_queue(&self) -> MutexGuard<'_, Queue> {
         let mut q = self.queue.lock();
-        while q.leading {
+        while q.waiters.leading {
             self.idle.wait(&mut q);
         }
         q
@@ -241,19 +202,6 @@ impl ItemStore {
 impl ItemStore {
     /// How many writers wait for the next batch.
     pub(super) fn queued_writers(&self) -> usize {
-        self.queue.lock().waiters.len()
+        self.queue.lock().waiters.queued()
     }
-}
-
-fn outcome(o: Outcome) -> Result<(), ItemStoreError> {
-    match o {
-        Outcome::Committed => Ok(()),
-        Outcome::Failed(msg) => Err(StoreError::Engine(msg).into()),
-        // Only ever sent to a writer that has not led yet, before its outcome.
-        Outcome::Lead => Err(leader_gone()),
-    }
-}
-
-fn leader_gone() -> ItemStoreError {
-    StoreError::Engine("the group commit ended without an answer".to_owned()).into()
 }
