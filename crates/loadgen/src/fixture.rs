@@ -164,32 +164,7 @@ pub async fn create(addr: SocketAddr) -> Result<Fixture, String> {
             {"Sid": "Key", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
         ]
     });
-    api.iam(
-        &root_a,
-        &format!("Action=CreateUser&Version=2010-05-08&UserName={user_name}"),
-    )
-    .await?;
-    api.iam(
-        &root_a,
-        &format!(
-            "Action=PutUserPolicy&Version=2010-05-08&UserName={user_name}&PolicyName=loadgen&PolicyDocument={}",
-            enc(&policy.to_string())
-        ),
-    )
-    .await?;
-    let key = api
-        .iam(
-            &root_a,
-            &format!("Action=CreateAccessKey&Version=2010-05-08&UserName={user_name}"),
-        )
-        .await?;
-    let user = match (
-        xml_text(&key, "AccessKeyId"),
-        xml_text(&key, "SecretAccessKey"),
-    ) {
-        (Some(k), Some(s)) => Creds::new(&k, &s),
-        _ => return Err("CreateAccessKey: no key in the answer".to_owned()),
-    };
+    let user = user_with_key(&mut api, &root_a, &user_name, "loadgen", &policy).await?;
 
     let trust_a = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{acct_a}:root")}, "Action": "sts:AssumeRole"}]});
@@ -235,36 +210,47 @@ async fn writers(api: &mut Api, prefix: &str) -> Result<Vec<Arc<Creds>>, String>
         let account = format!("3000000000{n:02}");
         let root = Creds::new(&account, "loadgen-root");
         let name = format!("{prefix}-writer{n}");
-        api.iam(
-            &root,
-            &format!("Action=CreateUser&Version=2010-05-08&UserName={name}"),
-        )
-        .await?;
         let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Action": "iam:CreateUser", "Resource": format!("arn:aws:iam::{account}:user/*")}]});
-        api.iam(
-            &root,
-            &format!(
-                "Action=PutUserPolicy&Version=2010-05-08&UserName={name}&PolicyName=writer&PolicyDocument={}",
-                enc(&policy.to_string())
-            ),
-        )
-        .await?;
-        let key = api
-            .iam(
-                &root,
-                &format!("Action=CreateAccessKey&Version=2010-05-08&UserName={name}"),
-            )
-            .await?;
-        match (
-            xml_text(&key, "AccessKeyId"),
-            xml_text(&key, "SecretAccessKey"),
-        ) {
-            (Some(k), Some(s)) => out.push(Creds::new(&k, &s)),
-            _ => return Err("CreateAccessKey: no key in the answer".to_owned()),
-        }
+        out.push(user_with_key(api, &root, &name, "writer", &policy).await?);
     }
     Ok(out)
+}
+
+/// Creates user `name` with the inline policy `policy` and an access key, as `root`.
+async fn user_with_key(
+    api: &mut Api,
+    root: &Arc<Creds>,
+    name: &str,
+    policy_name: &str,
+    policy: &serde_json::Value,
+) -> Result<Arc<Creds>, String> {
+    api.iam(
+        root,
+        &format!("Action=CreateUser&Version=2010-05-08&UserName={name}"),
+    )
+    .await?;
+    api.iam(
+        root,
+        &format!(
+            "Action=PutUserPolicy&Version=2010-05-08&UserName={name}&PolicyName={policy_name}&PolicyDocument={}",
+            enc(&policy.to_string())
+        ),
+    )
+    .await?;
+    let key = api
+        .iam(
+            root,
+            &format!("Action=CreateAccessKey&Version=2010-05-08&UserName={name}"),
+        )
+        .await?;
+    match (
+        xml_text(&key, "AccessKeyId"),
+        xml_text(&key, "SecretAccessKey"),
+    ) {
+        (Some(k), Some(s)) => Ok(Creds::new(&k, &s)),
+        _ => Err("CreateAccessKey: no key in the answer".to_owned()),
+    }
 }
 
 async fn cross_account_role(
