@@ -2,14 +2,12 @@
 //! machine, its instance profile association and its metadata options are what the EC2 API
 //! changes and what the instance metadata service (IMDS) reads.
 //!
-//! Instance ids are global across accounts as on AWS; [`find_instance`] looks one up across the
-//! whole snapshot.
+//! Instance ids are global across accounts as on AWS;
+//! [`crate::catalog::Snapshot::find_instance`] finds one through the snapshot's owner index.
 
-use crate::catalog::Snapshot;
-use crate::model::{Account, Tag};
+use crate::model::Tag;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// EC2's instance states, with the codes DescribeInstances reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,11 +179,6 @@ impl Instance {
 
 pub fn instance_arn(region: &str, account: &str, id: &str) -> String {
     format!("arn:aws:ec2:{region}:{account}:instance/{id}")
-}
-
-/// The instance `id` and the account holding it, wherever it is.
-pub fn find_instance<'s>(snap: &'s Snapshot, id: &str) -> Option<(&'s Arc<Account>, &'s Instance)> {
-    snap.find_instance(id)
 }
 
 fn random_hex(len: usize) -> String {

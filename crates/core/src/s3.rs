@@ -1,12 +1,10 @@
 //! S3 buckets as their owning account holds them. Bucket names are global across accounts, as
-//! on AWS: [`find_bucket`] looks one up across the whole snapshot. Objects live on disk
-//! (`crate::objects`), not in the catalog.
+//! on AWS: [`crate::catalog::Snapshot::find_bucket`] finds one through the snapshot's owner
+//! index. Objects live on disk (`crate::objects`), not in the catalog.
 
-use crate::catalog::Snapshot;
 use crate::doc::PolicyDoc;
-use crate::model::{Account, Tag};
+use crate::model::Tag;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bucket {
@@ -19,11 +17,6 @@ pub struct Bucket {
     pub policy: Option<PolicyDoc>,
     #[serde(default)]
     pub tags: Vec<Tag>,
-}
-
-/// The bucket named `name` and the account owning it, wherever it is.
-pub fn find_bucket<'s>(snap: &'s Snapshot, name: &str) -> Option<(&'s Arc<Account>, &'s Bucket)> {
-    snap.find_bucket(name)
 }
 
 /// `arn:aws:s3:::bucket` or `arn:aws:s3:::bucket/key`.

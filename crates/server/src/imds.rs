@@ -17,7 +17,7 @@ use http_body_util::Full;
 use hyper::Response;
 use rolegate_core::clock::iso;
 use rolegate_core::crypto::MasterKey;
-use rolegate_core::ec2::{find_instance, HttpEndpoint, HttpTokens, InstanceState};
+use rolegate_core::ec2::{HttpEndpoint, HttpTokens, InstanceState};
 use std::path::Path;
 
 const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
@@ -91,7 +91,7 @@ pub(crate) fn handle(
         return error(StatusCode::NOT_FOUND);
     };
     let snap = app.state.catalog.snapshot();
-    let Some((account, instance)) = find_instance(&snap, &instance_id) else {
+    let Some((account, instance)) = snap.find_instance(&instance_id) else {
         return error(StatusCode::NOT_FOUND);
     };
     // Nothing answers for an instance that is not running.

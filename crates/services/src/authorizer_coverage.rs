@@ -150,7 +150,8 @@ fn every_routed_ec2_operation_is_authorized() {
         .unwrap_or("")
         .to_owned();
     let snap = h.state.catalog.snapshot();
-    let association = rolegate_core::ec2::find_instance(&snap, &id)
+    let association = snap
+        .find_instance(&id)
         .and_then(|(_, i)| i.iam_profile.clone())
         .map(|a| a.association_id)
         .unwrap_or_default();

@@ -3,7 +3,7 @@
 use super::common::{authorize, bucket, io_error, read_body, s3_error, xml_date, xml_texts, Doc};
 use super::{S3Ctx, S3Response};
 use crate::error::ServiceError;
-use rolegate_core::s3::{find_bucket, valid_bucket_name, Bucket};
+use rolegate_core::s3::{valid_bucket_name, Bucket};
 use rolegate_core::ResourceGuard;
 
 pub(crate) fn list_buckets(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError> {
@@ -87,7 +87,7 @@ pub(crate) fn create_bucket(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceErro
     let state = s.ctx.state;
     state.catalog.update(&account, |a| {
         // The write lock is held: the snapshot is current, so the name check cannot race.
-        if let Some((owner, _)) = find_bucket(&state.catalog.snapshot(), &name) {
+        if let Some((owner, _)) = state.catalog.snapshot().find_bucket(&name) {
             return Err(if owner.id == a.id {
                 s3_error(
                     409,

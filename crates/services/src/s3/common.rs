@@ -4,7 +4,7 @@
 use super::{S3Body, S3Ctx, S3Request, S3Response};
 use crate::error::ServiceError;
 use crate::protocol::xml::escape;
-use rolegate_core::s3::{find_bucket, s3_arn, Bucket};
+use rolegate_core::s3::{s3_arn, Bucket};
 use rolegate_core::ResourceGuard;
 use rolegate_policy::{Context, ResourcePolicyKind};
 use time::OffsetDateTime;
@@ -125,7 +125,7 @@ pub(crate) struct Found {
 
 pub(crate) fn bucket(s: &S3Ctx<'_>) -> Result<Found, ServiceError> {
     let name = s.req.bucket.as_deref().ok_or_else(no_such_bucket)?;
-    let (account, bucket) = find_bucket(&s.ctx.snap, name).ok_or_else(no_such_bucket)?;
+    let (account, bucket) = s.ctx.snap.find_bucket(name).ok_or_else(no_such_bucket)?;
     Ok(Found {
         owner: account.id.clone(),
         bucket: bucket.clone(),

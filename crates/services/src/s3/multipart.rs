@@ -18,7 +18,6 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use md5::{Digest, Md5};
 use rolegate_core::objects::{NewObject, PartMeta, Upload, UploadMeta};
-use rolegate_core::s3::find_bucket;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 
@@ -311,7 +310,11 @@ pub(crate) fn upload_part_copy(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceE
     let key = key(s);
     let (src_bucket, src_key) = copy_source(s.req.header("x-amz-copy-source").unwrap_or(""))?;
     let src = {
-        let (owner, b) = find_bucket(&s.ctx.snap, &src_bucket).ok_or_else(no_such_bucket)?;
+        let (owner, b) = s
+            .ctx
+            .snap
+            .find_bucket(&src_bucket)
+            .ok_or_else(no_such_bucket)?;
         Found {
             owner: owner.id.clone(),
             bucket: b.clone(),

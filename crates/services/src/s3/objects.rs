@@ -12,7 +12,6 @@ use super::tagging::{existing_tags, header_tags, request_tags};
 use super::{S3Body, S3Ctx, S3Response};
 use crate::error::ServiceError;
 use rolegate_core::objects::{NewObject, ObjectMeta, ObjectWriter};
-use rolegate_core::s3::find_bucket;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 
@@ -453,7 +452,11 @@ pub(crate) fn copy_object(s: &mut S3Ctx<'_>) -> Result<S3Response, ServiceError>
     let key = key(s);
     let (src_bucket, src_key) = copy_source(s.req.header("x-amz-copy-source").unwrap_or(""))?;
     let src = {
-        let (owner, b) = find_bucket(&s.ctx.snap, &src_bucket).ok_or_else(no_such_bucket)?;
+        let (owner, b) = s
+            .ctx
+            .snap
+            .find_bucket(&src_bucket)
+            .ok_or_else(no_such_bucket)?;
         Found {
             owner: owner.id.clone(),
             bucket: b.clone(),

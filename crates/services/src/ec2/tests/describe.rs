@@ -325,7 +325,7 @@ fn metadata_options_regions_and_zones() {
     ok(&r);
     assert!(r.body.contains(&format!("<instanceId>{}</instanceId><instanceMetadataOptions><state>pending</state><httpTokens>required</httpTokens><httpPutResponseHopLimit>1</httpPutResponseHopLimit><httpEndpoint>disabled</httpEndpoint>", ids[0])));
     let snap = h.state.catalog.snapshot();
-    let i = find_instance(&snap, &ids[0]).unwrap().1;
+    let i = snap.find_instance(&ids[0]).unwrap().1;
     assert_eq!(i.metadata.http_tokens, HttpTokens::Required);
     assert_eq!(i.metadata.http_endpoint.as_str(), "disabled");
     err(

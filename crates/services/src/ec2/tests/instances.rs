@@ -39,7 +39,7 @@ fn run_describe_and_the_state_machine() {
 
     // Stored running, with everything the launch said.
     let snap = h.state.catalog.snapshot();
-    let (acct, i) = find_instance(&snap, &ids[0]).unwrap();
+    let (acct, i) = snap.find_instance(&ids[0]).unwrap();
     assert_eq!(acct.id, A);
     assert_eq!(i.state, InstanceState::Running);
     assert_eq!(i.metadata.http_tokens, HttpTokens::Required);
@@ -150,7 +150,7 @@ fn run_describe_and_the_state_machine() {
     );
     let snap = h.state.catalog.snapshot();
     assert_eq!(
-        find_instance(&snap, &ids[2]).unwrap().1.state,
+        snap.find_instance(&ids[2]).unwrap().1.state,
         InstanceState::Running
     );
 }

@@ -14,7 +14,7 @@ use crate::dispatch::{query, QueryResponse, QueryService};
 use crate::protocol::Params;
 use crate::testing::{field, fields, Harness, NOW};
 use rolegate_core::authorizer::RequestFacts;
-use rolegate_core::ec2::{find_instance, HttpTokens, InstanceState};
+use rolegate_core::ec2::{HttpTokens, InstanceState};
 use rolegate_core::Caller;
 
 const A: &str = "111111111111";

@@ -11,7 +11,8 @@ fn instance_profile_associations() {
     let ids = run(&h, &root, "1", &[("IamInstanceProfile.Name", "web")]);
     let id = &ids[0];
     let snap = h.state.catalog.snapshot();
-    let assoc = find_instance(&snap, id)
+    let assoc = snap
+        .find_instance(id)
         .unwrap()
         .1
         .iam_profile
@@ -70,7 +71,7 @@ fn instance_profile_associations() {
     assert_ne!(new_id, assoc.association_id);
     let snap = h.state.catalog.snapshot();
     assert_eq!(
-        find_instance(&snap, id)
+        snap.find_instance(id)
             .unwrap()
             .1
             .iam_profile
@@ -156,7 +157,7 @@ fn instance_profile_associations() {
         &[("Action", "TerminateInstances"), ("InstanceId.1", id)],
     ));
     let snap = h.state.catalog.snapshot();
-    assert!(find_instance(&snap, id).unwrap().1.iam_profile.is_none());
+    assert!(snap.find_instance(id).unwrap().1.iam_profile.is_none());
 }
 
 #[test]
@@ -227,7 +228,8 @@ fn pass_role_is_required_for_profiles() {
     let ids = run(&h, &good, "1", &[("IamInstanceProfile.Name", "web")]);
     // Associating a profile needs it too.
     let snap = h.state.catalog.snapshot();
-    let assoc = find_instance(&snap, &ids[0])
+    let assoc = snap
+        .find_instance(&ids[0])
         .unwrap()
         .1
         .iam_profile
