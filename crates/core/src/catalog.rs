@@ -28,9 +28,11 @@
 use crate::authorizer::SessionPolicyCache;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::group_commit::{self, Queued, Waiters};
+use crate::load::Source;
 use crate::managed::aws_managed_policies;
 use crate::model::{Account, KeyStatus, LastUsed, ManagedPolicy};
-use crate::rows::{RowOp, ENTITIES};
+use crate::rows::{table_of, RowOp, ENTITIES, SKELETONS};
+use crate::slot::Slot;
 use arc_swap::ArcSwap;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use rolegate_store::{Batch, Engine, StoreError};
@@ -64,10 +66,11 @@ pub struct KeyEntry {
     pub status: KeyStatus,
 }
 
-/// One consistent view of everything.
+/// One consistent view of everything. Accounts are read from the store on first use
+/// (`crate::slot`); the indexes below are complete from start-up.
 #[derive(Clone)]
 pub struct Snapshot {
-    pub accounts: imbl::HashMap<String, Arc<Account>>,
+    accounts: imbl::HashMap<String, Arc<Slot>>,
     pub keys: imbl::HashMap<String, KeyEntry>,
     /// The account owning each S3 bucket (names are global) and each EC2 instance (ids are),
     /// so that finding one does not walk every account.
@@ -75,11 +78,71 @@ pub struct Snapshot {
     pub instance_owners: imbl::HashMap<String, String>,
     /// AWS managed policies (`arn:aws:iam::aws:policy/...`), by ARN.
     pub aws_policies: Arc<HashMap<String, ManagedPolicy>>,
+    source: Arc<Source>,
 }
 
 impl Snapshot {
+    fn empty(source: Arc<Source>, aws_policies: Arc<HashMap<String, ManagedPolicy>>) -> Self {
+        Snapshot {
+            accounts: imbl::HashMap::new(),
+            keys: imbl::HashMap::new(),
+            bucket_owners: imbl::HashMap::new(),
+            instance_owners: imbl::HashMap::new(),
+            aws_policies,
+            source,
+        }
+    }
+
+    /// The account `id`; `None` if there is none, or if its rows are damaged (logged: the
+    /// request is refused as for an unknown account rather than served from a guess).
     pub fn account(&self, id: &str) -> Option<&Arc<Account>> {
-        self.accounts.get(id)
+        self.try_account(id).ok().flatten()
+    }
+
+    /// The account `id`, saying why if it exists but cannot be read.
+    pub fn try_account(&self, id: &str) -> Result<Option<&Arc<Account>>, CatalogError> {
+        match self.accounts.get(id) {
+            None => Ok(None),
+            Some(slot) => slot.get(id, &self.source).map(Some),
+        }
+    }
+
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// How many accounts have been read whole so far (the others wait for their first use).
+    pub fn loaded_count(&self) -> usize {
+        self.accounts.values().filter(|s| s.is_loaded()).count()
+    }
+
+    /// Reads every account of `ids` not read yet, on every core (rather than one by one when
+    /// a write must visit many of them).
+    fn read_all(&self, ids: &[String]) -> Result<(), CatalogError> {
+        let unread: Vec<String> = ids
+            .iter()
+            .filter(|id| self.accounts.get(*id).is_some_and(|s| !s.is_loaded()))
+            .cloned()
+            .collect();
+        if unread.len() < 2 {
+            return Ok(());
+        }
+        for account in self.source.accounts(&unread)? {
+            if let Some(slot) = self.accounts.get(&account.id) {
+                slot.fill(Arc::new(account));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds an account known only from its skeleton (start-up): indexed, read on first use.
+    fn put_skeleton(&mut self, skeleton: &Account) {
+        index_keys(&mut self.keys, skeleton);
+        let id = skeleton.id.as_str();
+        reindex(&mut self.bucket_owners, None, &skeleton.buckets, id);
+        reindex(&mut self.instance_owners, None, &skeleton.instances, id);
+        self.accounts
+            .insert(skeleton.id.clone(), Arc::new(Slot::stored(skeleton)));
     }
 
     /// A managed policy by ARN: AWS managed, or customer managed in its account.
@@ -88,14 +151,15 @@ impl Snapshot {
             return Some(p);
         }
         let account = arn.strip_prefix("arn:aws:iam::")?.split(':').next()?;
-        self.accounts.get(account)?.policy_by_arn(arn)
+        self.account(account)?.policy_by_arn(arn)
     }
 
     /// Replaces one account (or adds it), keeping the key index in step; returns the one
     /// replaced, for the caller to drop outside the queue lock (freeing a large account is
     /// not cheap).
-    fn put_account(&mut self, account: Arc<Account>) -> Option<Arc<Account>> {
-        let old = self.accounts.get(&account.id).cloned();
+    fn put_account(&mut self, account: Arc<Account>) -> Option<Arc<Slot>> {
+        // Writers read an account before changing it, so `old` is what the indexes hold.
+        let old = self.try_account(&account.id).ok().flatten().cloned();
         let old = old.as_deref();
         // Each index is redone only if what it indexes changed (one pointer comparison when
         // it did not), so a write costs what it changes, not the account's size.
@@ -119,18 +183,19 @@ impl Snapshot {
             &account.instances,
             &account.id,
         );
-        self.accounts.insert(account.id.clone(), account)
+        self.accounts
+            .insert(account.id.clone(), Arc::new(Slot::loaded(account)))
     }
 
     /// The bucket named `name` and the account owning it.
     pub fn find_bucket(&self, name: &str) -> Option<(&Arc<Account>, &crate::s3::Bucket)> {
-        let account = self.accounts.get(self.bucket_owners.get(name)?)?;
+        let account = self.account(self.bucket_owners.get(name)?)?;
         Some((account, account.buckets.get(name)?))
     }
 
     /// The instance `id` and the account holding it.
     pub fn find_instance(&self, id: &str) -> Option<(&Arc<Account>, &crate::ec2::Instance)> {
-        let account = self.accounts.get(self.instance_owners.get(id)?)?;
+        let account = self.account(self.instance_owners.get(id)?)?;
         Some((account, account.instances.get(id)?))
     }
 }
@@ -157,7 +222,7 @@ pub struct Catalog {
     /// Signalled when `leading` turns false (the reset waits for it).
     idle: Condvar,
     engine: Arc<dyn Engine>,
-    rows: Sealer,
+    rows: Arc<Source>,
     /// Access-key last use, kept in memory: recording it durably would be a write per request.
     usage: Mutex<HashMap<String, LastUsed>>,
     /// Role last use (by role id, so a re-created namesake starts afresh), likewise in memory;
@@ -167,20 +232,19 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads every account from the store (see `crate::rows` for the layout).
+    /// Opens the catalog of the store (see `crate::rows` for the layout): every account's
+    /// skeleton now, each account whole on its first use (`crate::load`).
     pub fn open(engine: Arc<dyn Engine>, master: &MasterKey) -> Result<Catalog, CatalogError> {
         let rows = master.derive("rolegate entity rows v1");
         migrate_account_rows(&*engine, master, &rows)?;
-        let loaded = crate::load::load_accounts(&*engine, &rows)?;
-        let mut snapshot = Snapshot {
-            accounts: imbl::HashMap::new(),
-            keys: imbl::HashMap::new(),
-            bucket_owners: imbl::HashMap::new(),
-            instance_owners: imbl::HashMap::new(),
-            aws_policies: Arc::new(aws_managed_policies()),
-        };
-        for account in loaded {
-            snapshot.put_account(Arc::new(account));
+        migrate_skeleton_rows(&*engine)?;
+        let rows = Arc::new(Source {
+            engine: engine.clone(),
+            rows,
+        });
+        let mut snapshot = Snapshot::empty(rows.clone(), Arc::new(aws_managed_policies()));
+        for skeleton in rows.skeletons()? {
+            snapshot.put_skeleton(&skeleton);
         }
         Ok(Catalog {
             queue: Mutex::new(Queue {
@@ -243,7 +307,7 @@ impl Catalog {
         E: From<CatalogError>,
     {
         let mut q = self.queue.lock();
-        let mut account = match q.working.accounts.get(account_id) {
+        let mut account = match q.working.try_account(account_id)? {
             Some(old) => (**old).clone(),
             None => return Err(CatalogError::NoSuchAccount(account_id.to_owned()).into()),
         };
@@ -260,14 +324,38 @@ impl Catalog {
 
     /// Applies `f` to every account in one durable batch; `f` returns whether it changed one.
     /// Used when a deletion must be reflected in other accounts' policies. If `f` fails on any
-    /// account, nothing changes.
-    pub fn update_all<E>(&self, mut f: impl FnMut(&mut Account) -> Result<bool, E>) -> Result<(), E>
+    /// account, nothing changes. Reads every account not read yet.
+    pub fn update_all<E>(&self, f: impl FnMut(&mut Account) -> Result<bool, E>) -> Result<(), E>
+    where
+        E: From<CatalogError>,
+    {
+        self.update_matching(|_, _| true, f)
+    }
+
+    /// [`Catalog::update_all`] over only the accounts `matching(id, aliases)` selects, so that
+    /// what can be decided from an account's skeleton does not read every account.
+    pub fn update_matching<E>(
+        &self,
+        matching: impl Fn(&str, &[String]) -> bool,
+        mut f: impl FnMut(&mut Account) -> Result<bool, E>,
+    ) -> Result<(), E>
     where
         E: From<CatalogError>,
     {
         let mut q = self.queue.lock();
+        let ids: Vec<String> = q
+            .working
+            .accounts
+            .iter()
+            .filter(|(id, slot)| matching(id, &slot.aliases))
+            .map(|(id, _)| id.clone())
+            .collect();
+        q.working.read_all(&ids)?;
         let mut changed = Vec::new();
-        for old in q.working.accounts.values() {
+        for id in &ids {
+            let Some(old) = q.working.try_account(id)? else {
+                continue;
+            };
             let mut account = (**old).clone();
             if f(&mut account)? {
                 changed.push(Arc::new(account));
@@ -278,8 +366,10 @@ impl Catalog {
         }
         let mut replaced = Vec::new();
         for account in changed {
-            replaced.push(q.working.put_account(account.clone()));
-            replaced.push(q.dirty.insert(account.id.clone(), account));
+            replaced.push((
+                q.working.put_account(account.clone()),
+                q.dirty.insert(account.id.clone(), account),
+            ));
         }
         self.commit_queued(q)?;
         Ok(())
@@ -326,10 +416,10 @@ impl Catalog {
         let published = self.current.load();
         let mut batch = Batch::new();
         for account in accounts {
-            let old = published.accounts.get(&account.id).map(|a| &**a);
+            let old = published.try_account(&account.id)?.map(|a| &**a);
             let ops = crate::rows::diff(old, account)
                 .map_err(|e| CatalogError::Corrupt(account.id.clone(), e.to_string()))?;
-            add_sealed_rows(&self.rows, &mut batch, ops);
+            add_sealed_rows(&self.rows.rows, &mut batch, ops);
         }
         self.engine.commit(batch)?;
         Ok(())
@@ -342,14 +432,8 @@ impl Catalog {
         while q.waiters.leading {
             self.idle.wait(&mut q);
         }
-        self.engine.clear(&[ACCOUNTS, ENTITIES])?;
-        let empty = Snapshot {
-            accounts: imbl::HashMap::new(),
-            keys: imbl::HashMap::new(),
-            bucket_owners: imbl::HashMap::new(),
-            instance_owners: imbl::HashMap::new(),
-            aws_policies: self.current.load().aws_policies.clone(),
-        };
+        self.engine.clear(&[ACCOUNTS, ENTITIES, SKELETONS])?;
+        let empty = Snapshot::empty(self.rows.clone(), self.current.load().aws_policies.clone());
         q.working = empty.clone();
         self.current.store(Arc::new(empty));
         self.usage.lock().clear();
@@ -399,9 +483,9 @@ fn add_sealed_rows(rows: &Sealer, batch: &mut Batch, ops: Vec<RowOp>) {
             // The key is the associated data: a row cannot be moved to another key.
             Some(json) => {
                 let sealed = rows.seal(&json, key.as_bytes());
-                batch.put(ENTITIES, key, sealed);
+                batch.put(table_of(&key), key, sealed);
             }
-            None => batch.delete(ENTITIES, key),
+            None => batch.delete(table_of(&key), key),
         }
     }
 }
@@ -429,6 +513,31 @@ fn migrate_account_rows(
         add_sealed_rows(rows, &mut batch, ops);
         batch.delete(ACCOUNTS, id);
     }
+    engine.commit(batch)?;
+    Ok(())
+}
+
+/// Data directories written before the skeleton table held every row in `entities`: move the
+/// skeleton kinds' rows (as they are: a row is sealed to its key, which does not change) in
+/// one transaction. In that layout every account's first row is its `a` row; in this one no
+/// row of `entities` is, so the first key tells which layout the store has.
+fn migrate_skeleton_rows(engine: &dyn Engine) -> Result<(), CatalogError> {
+    let mut first = None;
+    engine.scan_each(ENTITIES, &mut |k, _| {
+        first = Some(k.to_owned());
+        false
+    })?;
+    if first.is_none_or(|k| table_of(&k) != SKELETONS) {
+        return Ok(());
+    }
+    let mut batch = Batch::new();
+    engine.scan_each(ENTITIES, &mut |k, v| {
+        if table_of(k) == SKELETONS {
+            batch.put(SKELETONS, k.to_owned(), v.to_vec());
+            batch.delete(ENTITIES, k.to_owned());
+        }
+        true
+    })?;
     engine.commit(batch)?;
     Ok(())
 }
@@ -485,6 +594,9 @@ fn unindex_keys(keys: &mut imbl::HashMap<String, KeyEntry>, account: &Account) {
         keys.remove(&k.id);
     }
 }
+
+#[cfg(test)]
+mod lazy_tests;
 
 #[cfg(test)]
 mod tests {
@@ -551,7 +663,8 @@ mod tests {
                 .ok_or(CatalogError::NoSuchAccount("".into()))?;
             assert_eq!(acct.aliases, vec!["legacy".to_owned()]);
             assert!(engine.scan(ACCOUNTS)?.is_empty());
-            assert_eq!(engine.scan(ENTITIES)?.len(), 1);
+            assert_eq!(engine.scan(ENTITIES)?.len(), 0);
+            assert_eq!(engine.scan(SKELETONS)?.len(), 1);
         }
         Ok(())
     }
@@ -711,7 +824,7 @@ mod tests {
         let aliases = snap.account("111111111111").map(|a| a.aliases.clone());
         assert_eq!(aliases, Some(vec!["kept".to_owned()]));
         cat.reset()?;
-        assert!(cat.snapshot().accounts.is_empty());
+        assert_eq!(cat.snapshot().account_count(), 0);
         Ok(())
     }
 }

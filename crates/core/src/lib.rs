@@ -24,6 +24,7 @@ mod rows;
 pub mod s3;
 pub mod session;
 pub mod shared;
+mod slot;
 
 pub use authorizer::{Authorization, Authorizer, ResourceGuard};
 pub use caller::{Caller, CallerKind};

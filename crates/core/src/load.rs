@@ -1,59 +1,162 @@
-//! Start-up: reading every entity row back into accounts, on every core.
+//! Reading accounts back from their entity rows (`crate::rows`).
 //!
-//! Rows are keyed by account id first (`crate::rows`), so the key space splits into disjoint
-//! ranges of whole accounts: each thread reads its own range in its own read transaction and
-//! opens (decrypts and authenticates) and parses its rows as it goes. One thread reading and
-//! the others decoding left the reader as the bottleneck; this way every core does both.
+//! A million roles take seconds to open and parse, so start-up does not read them: it reads
+//! only what must be found without knowing the account ([`Source::skeletons`]: the account
+//! row with the root keys and aliases, users for their access keys, buckets and instances
+//! whose names are global; the `skeletons` table), and each account is read whole the first
+//! time it is used ([`Source::account`]: one range of keys in each table, as rows are keyed
+//! by account id first).
+//!
+//! Both run on every core over disjoint ranges of account ids, each thread in its own read
+//! transaction, opening (decrypting and authenticating) and parsing its rows as it goes.
 
 use crate::catalog::CatalogError;
 use crate::crypto::Sealer;
 use crate::model::Account;
-use crate::rows::{Loader, ENTITIES};
+use crate::rows::{Loader, ENTITIES, SKELETONS};
 use rolegate_store::Engine;
+use std::sync::Arc;
 
 /// Account ids are 12 digits; a key's account is its first 12 characters.
 const ID_LEN: usize = 12;
 
-/// Every account in the store.
-pub(crate) fn load_accounts(
-    engine: &dyn Engine,
-    rows: &Sealer,
-) -> Result<Vec<Account>, CatalogError> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    let mut first = None;
-    engine.scan_each(ENTITIES, &mut |k, _| {
-        first = Some(k.to_owned());
-        false
-    })?;
-    let last = engine.last_key(ENTITIES)?;
-    let bounds = match (first, last) {
-        (Some(f), Some(l)) => split(&f, &l, threads),
-        _ => return Ok(Vec::new()),
-    };
-    std::thread::scope(|s| {
-        let workers: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (from, to) = (w[0].clone(), w[1].clone());
-                s.spawn(move || load_range(engine, rows, from.as_deref(), to.as_deref()))
-            })
-            .collect();
-        let mut accounts = Vec::new();
-        for w in workers {
-            match w.join() {
-                Ok(loaded) => accounts.append(&mut loaded?),
-                Err(_) => {
-                    return Err(CatalogError::Corrupt(
-                        ENTITIES.to_owned(),
-                        "a loading thread panicked".to_owned(),
-                    ))
-                }
-            }
+/// Where accounts are read from: the store and the key that opens its rows.
+pub(crate) struct Source {
+    pub(crate) engine: Arc<dyn Engine>,
+    pub(crate) rows: Sealer,
+}
+
+impl Source {
+    /// One account, whole; `None` if it has no rows.
+    pub(crate) fn account(&self, id: &str) -> Result<Option<Account>, CatalogError> {
+        // `/` sorts just before `0`: `<id>/` .. `<id>0` is exactly this account's rows.
+        let mut loader = Loader::default();
+        let (from, to) = (format!("{id}/"), format!("{id}0"));
+        for table in [SKELETONS, ENTITIES] {
+            self.feed(&mut loader, table, Some(&from), Some(&to))?;
+        }
+        let mut loaded = loader
+            .finish()
+            .map_err(|e| CatalogError::Corrupt(id.to_owned(), e))?;
+        Ok(loaded.pop())
+    }
+
+    /// Several accounts, whole, read on every core.
+    pub(crate) fn accounts(&self, ids: &[String]) -> Result<Vec<Account>, CatalogError> {
+        let threads = threads().min(ids.len().max(1));
+        let chunk = ids.len().div_ceil(threads).max(1);
+        let parts = std::thread::scope(|s| {
+            let workers: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut out = Vec::new();
+                        for id in part {
+                            out.extend(self.account(id)?);
+                        }
+                        Ok::<_, CatalogError>(out)
+                    })
+                })
+                .collect();
+            workers.into_iter().map(join).collect::<Vec<_>>()
+        });
+        let mut accounts = Vec::with_capacity(ids.len());
+        for part in parts {
+            accounts.append(&mut part?);
         }
         Ok(accounts)
+    }
+
+    /// Every account with only the rows start-up needs (see the module comment): its own row,
+    /// buckets, instances and users.
+    pub(crate) fn skeletons(&self) -> Result<Vec<Account>, CatalogError> {
+        let mut first = None;
+        self.engine.scan_each(SKELETONS, &mut |k, _| {
+            first = Some(k.to_owned());
+            false
+        })?;
+        let last = self.engine.last_key(SKELETONS)?;
+        let bounds = match (first, last) {
+            (Some(f), Some(l)) => split(&f, &l, threads()),
+            _ => return Ok(Vec::new()),
+        };
+        let parts = std::thread::scope(|s| {
+            let workers: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let (from, to) = (w[0].clone(), w[1].clone());
+                    s.spawn(move || self.skeletons_in(from, to.as_deref()))
+                })
+                .collect();
+            workers.into_iter().map(join).collect::<Vec<_>>()
+        });
+        let mut accounts = Vec::new();
+        for part in parts {
+            accounts.append(&mut part?);
+        }
+        Ok(accounts)
+    }
+
+    /// The skeletons of the accounts in `from <= id < to`.
+    fn skeletons_in(
+        &self,
+        from: Option<String>,
+        to: Option<&str>,
+    ) -> Result<Vec<Account>, CatalogError> {
+        let mut loader = Loader::default();
+        self.feed(&mut loader, SKELETONS, from.as_deref(), to)?;
+        loader
+            .finish()
+            .map_err(|e| CatalogError::Corrupt(SKELETONS.to_owned(), e))
+    }
+
+    /// Opens and parses the rows `from <= key < to` of `table` into `loader`.
+    fn feed(
+        &self,
+        loader: &mut Loader,
+        table: &'static str,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(), CatalogError> {
+        let mut failure = None;
+        self.engine
+            .scan_range(table, from, to, &mut |key, sealed| {
+                let step = self
+                    .rows
+                    .open(sealed, key.as_bytes())
+                    .map_err(CatalogError::from)
+                    .and_then(|plain| {
+                        loader
+                            .row(key, &plain)
+                            .map_err(|e| CatalogError::Corrupt(key.to_owned(), e))
+                    });
+                match step {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failure = Some(e);
+                        false
+                    }
+                }
+            })?;
+        failure.map_or(Ok(()), Err)
+    }
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+}
+
+fn join<T>(
+    handle: std::thread::ScopedJoinHandle<'_, Result<T, CatalogError>>,
+) -> Result<T, CatalogError> {
+    handle.join().unwrap_or_else(|_| {
+        Err(CatalogError::Corrupt(
+            ENTITIES.to_owned(),
+            "a loading thread panicked".to_owned(),
+        ))
     })
 }
 
@@ -81,39 +184,6 @@ fn split(first: &str, last: &str, n: usize) -> Vec<Option<String>> {
     }
     bounds.push(None);
     bounds
-}
-
-fn load_range(
-    engine: &dyn Engine,
-    rows: &Sealer,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<Vec<Account>, CatalogError> {
-    let mut loader = Loader::default();
-    let mut failure = None;
-    engine.scan_range(ENTITIES, from, to, &mut |key, sealed| {
-        let step = rows
-            .open(sealed, key.as_bytes())
-            .map_err(CatalogError::from)
-            .and_then(|plain| {
-                loader
-                    .row(key, &plain)
-                    .map_err(|e| CatalogError::Corrupt(key.to_owned(), e))
-            });
-        match step {
-            Ok(()) => true,
-            Err(e) => {
-                failure = Some(e);
-                false
-            }
-        }
-    })?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    loader
-        .finish()
-        .map_err(|e| CatalogError::Corrupt(ENTITIES.to_owned(), e))
 }
 
 #[cfg(test)]

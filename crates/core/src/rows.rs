@@ -11,13 +11,28 @@
 //! fixed, so the map key (which may: KMS alias ARNs, `<region>/<table>` keys) is whatever
 //! follows the second `/`. The account's own fields (name, aliases, root keys) are the `a`
 //! row. Keys sort by account, so [`Loader`] rebuilds accounts one after another in one scan.
+//! Rows live in one of two tables by kind ([`table_of`]), so that start-up reads only the
+//! small one.
 
 use crate::model::{AccessKey, Account};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// The table holding every entity row.
+/// The table holding the entity rows read when an account is first used.
 pub const ENTITIES: &str = "entities";
+/// The table holding the rows start-up reads (`crate::load`): each account's own row, its
+/// users (for their access keys), buckets and instances (named globally). Apart, they are a
+/// few contiguous pages rather than scattered among a million roles' rows.
+pub const SKELETONS: &str = "skeletons";
+const SKELETON_KINDS: [&str; 4] = [HEADER, "b", "i", "u"];
+
+/// The table a row belongs in, by its key's kind.
+pub fn table_of(row_key: &str) -> &'static str {
+    match row_key.split('/').nth(1) {
+        Some(kind) if SKELETON_KINDS.contains(&kind) => SKELETONS,
+        _ => ENTITIES,
+    }
+}
 
 /// One row to write (`Some` JSON) or delete (`None`), by key.
 pub type RowOp = (String, Option<Vec<u8>>);

@@ -6,14 +6,23 @@
 //! Every document is distinct (account ids, role numbers and external ids differ), so nothing
 //! is shared by accident between the roles that a real organisation would not share.
 
+use crate::conn::Conn;
+use crate::template::{Clock, Creds, HostHeader, Template};
 use rolegate_core::crypto::MasterKey;
 use rolegate_core::ids::unique_id;
-use rolegate_core::{iam_arn, Account, Catalog, ManagedPolicy, PolicyDoc, PolicyVersion, Role};
+use rolegate_core::{
+    iam_arn, AccessKey, Account, Catalog, KeyStatus, ManagedPolicy, PolicyDoc, PolicyVersion, Role,
+    User,
+};
 use rolegate_policy::PolicyKind;
 use rolegate_store::RedbEngine;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Seeded account `n` is `SCALE_BASE + n * SCALE_STRIDE`: spread over the id space as AWS's
 /// (random-looking) account ids are, rather than 10,000 neighbours.
@@ -97,9 +106,75 @@ fn role(account: &str, n: usize, i: usize, accounts: usize, now: i64) -> Result<
     Ok(role)
 }
 
-fn account(n: usize, accounts: usize, roles: usize, now: i64) -> Result<Account, String> {
+/// The user of each seeded account that assumes roles of the other accounts (root may not).
+const CALLER: &str = "scale-caller";
+
+/// The access keys of the seeded accounts' callers: ids from the account number, secrets
+/// derived from the data directory's master key (as secret as the directory itself), so that a
+/// reused directory needs nothing else to be driven.
+#[derive(Clone)]
+pub struct CallerKeys(Arc<[u8]>);
+
+impl CallerKeys {
+    pub fn load(dir: &Path) -> Result<CallerKeys, String> {
+        let path = dir.join("master.key");
+        let master = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(CallerKeys(master.into()))
+    }
+
+    /// Account `n`'s caller key: (access key id, secret).
+    pub fn key(&self, n: usize) -> (String, String) {
+        let id = format!("AKIASCALE{n:011}");
+        let mut h = Sha256::new();
+        h.update(&self.0);
+        h.update(id.as_bytes());
+        let secret = hex::encode(h.finalize());
+        (id, secret[..40].to_owned())
+    }
+}
+
+fn caller(account: &str, key: (String, String), now: i64) -> Result<User, String> {
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Resource": "arn:aws:iam::*:role/scale-role-*"}]})
+    .to_string();
+    let mut user = User {
+        name: CALLER.to_owned(),
+        path: "/".to_owned(),
+        id: unique_id("AIDA"),
+        arn: iam_arn(account, "user/", "", CALLER),
+        created: now,
+        tags: Vec::new(),
+        inline: BTreeMap::from([(
+            "assume".to_owned(),
+            doc(&policy, PolicyKind::InlineIdentity)?,
+        )]),
+        attached: Vec::new(),
+        groups: Vec::new(),
+        boundary: None,
+        access_keys: vec![AccessKey {
+            id: key.0,
+            secret: key.1,
+            status: KeyStatus::Active,
+            created: now,
+            last_used: None,
+        }],
+    };
+    user.name_policies();
+    Ok(user)
+}
+
+fn account(
+    n: usize,
+    accounts: usize,
+    roles: usize,
+    keys: &CallerKeys,
+    now: i64,
+) -> Result<Account, String> {
     let id = account_id(n);
     let mut a = Account::new(&id, &format!("scale-{n}"), now);
+    a.users
+        .insert(CALLER.to_owned(), caller(&id, keys.key(n), now)?.into());
     for i in 0..MANAGED_PER_ACCOUNT {
         let mut p = managed(&id, i, now)?;
         p.name_policies();
@@ -119,6 +194,7 @@ pub fn seed(dir: &Path, accounts: usize, roles: usize) -> Result<(), String> {
     let master = MasterKey::load_or_create(&dir.join("master.key")).map_err(|e| e.to_string())?;
     let engine = RedbEngine::open(&dir.join("state.redb")).map_err(|e| e.to_string())?;
     let catalog = Catalog::open(Arc::new(engine), &master).map_err(|e| e.to_string())?;
+    let keys = CallerKeys::load(dir)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -127,10 +203,87 @@ pub fn seed(dir: &Path, accounts: usize, roles: usize) -> Result<(), String> {
     while n < accounts {
         let end = (n + ACCOUNTS_PER_COMMIT).min(accounts);
         let batch = (n..end)
-            .map(|k| account(k, accounts, roles, now))
+            .map(|k| account(k, accounts, roles, &keys, now))
             .collect::<Result<Vec<_>, _>>()?;
         catalog.create_accounts(batch).map_err(|e| e.to_string())?;
         n = end;
     }
     Ok(())
+}
+
+/// What using every seeded account once cost: one cross-account AssumeRole per account.
+pub struct Touch {
+    pub requests: usize,
+    pub wall: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+/// Assumes, for every seeded account `n`, one of its roles from the account that role trusts
+/// (`n + 1`, as its caller user, with the role's external id), from `connections`
+/// connections at once. The server reads accounts on first use, so the first pass measures
+/// that read on the request path and leaves every account in memory; any refusal is an error.
+pub async fn touch_every_account(
+    addr: SocketAddr,
+    keys: &CallerKeys,
+    accounts: usize,
+    roles: usize,
+    connections: usize,
+) -> Result<Touch, String> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let began = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..connections.max(1) {
+        let next = next.clone();
+        let keys = keys.clone();
+        tasks.spawn(async move {
+            let mut conn = Conn::new(addr);
+            let host = HostHeader::new(&addr.to_string())?;
+            let mut clock = Clock::default();
+            let mut latencies = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= accounts {
+                    return Ok::<_, String>(latencies);
+                }
+                let owner = account_id(n);
+                let (key, secret) = keys.key((n + 1) % accounts);
+                let caller = Creds::new(&key, &secret);
+                let i = n % roles.max(1);
+                let form = format!(
+                    "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A{owner}%3Arole%2Fscale-role-{i}&RoleSessionName=touch&ExternalId=ext-{owner}-{i}"
+                );
+                let req = Template::query("sts", &form, &caller)?.build(&host, &mut clock, 0)?;
+                let sent = Instant::now();
+                let reply = conn.send(req, false).await?;
+                if reply.status != 200 {
+                    return Err(format!(
+                        "AssumeRole of scale-role-{i} in {owner}: HTTP {}: {}",
+                        reply.status,
+                        String::from_utf8_lossy(&reply.body)
+                    ));
+                }
+                latencies.push(sent.elapsed());
+            }
+        });
+    }
+    let mut all = Vec::with_capacity(accounts);
+    while let Some(done) = tasks.join_next().await {
+        all.append(&mut done.map_err(|e| e.to_string())??);
+    }
+    let wall = began.elapsed();
+    all.sort_unstable();
+    let at = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Ok(Touch {
+        requests: all.len(),
+        wall,
+        p50: at(0.5),
+        p99: at(0.99),
+        max: all.last().copied().unwrap_or_default(),
+    })
 }

@@ -156,7 +156,7 @@ fn the_scale_benchmark_seeds_a_store_the_server_serves() {
         let engine = rolegate_store::RedbEngine::open(&data.join("state.redb")).unwrap();
         let catalog = rolegate_core::Catalog::open(std::sync::Arc::new(engine), &master).unwrap();
         let snap = catalog.snapshot();
-        assert_eq!(snap.accounts.len(), 3);
+        assert_eq!(snap.account_count(), 3);
         let a = snap
             .account(&rolegate_loadgen::scale::account_id(2))
             .unwrap();

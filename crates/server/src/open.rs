@@ -36,7 +36,7 @@ pub fn open_state(dir: &Path, dev_mode: bool) -> Result<State, StartError> {
     let began = std::time::Instant::now();
     let catalog = Catalog::open(engine.clone(), &master).map_err(|e| bad(&e))?;
     tracing::info!(
-        accounts = catalog.snapshot().accounts.len(),
+        accounts = catalog.snapshot().account_count(),
         ms = began.elapsed().as_millis() as u64,
         "catalog loaded"
     );

@@ -1,9 +1,12 @@
 //! The scale benchmark (issue 7): seeds a data directory with many accounts of many roles,
 //! then measures, for `rolegate serve` on it and on an empty one in the same run: the start-up
 //! time (process start to accepting connections), the resident memory, and the throughput of
-//! AssumeRole and GetCallerIdentity driven by the load generator.
+//! AssumeRole and GetCallerIdentity driven by the load generator; then, on the seeded store,
+//! the cost of using every account once (the server reads an account on first use) and the
+//! memory with all of them read.
 
 use clap::Parser;
+use rolegate_loadgen::scale::{touch_every_account, CallerKeys, Touch};
 use rolegate_loadgen::{run, Config, MotoMode, Op, Report};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -120,9 +123,17 @@ struct Measured {
     rss_after: f64,
     peak: f64,
     report: Report,
+    /// The seeded store only: every account used once (first use, then again), and the RSS
+    /// with every account in memory.
+    touched: Option<(Touch, Touch, f64)>,
 }
 
-fn measure(cli: &Cli, dir: &Path, rt: &tokio::runtime::Runtime) -> Result<Measured, String> {
+fn measure(
+    cli: &Cli,
+    dir: &Path,
+    rt: &tokio::runtime::Runtime,
+    seeded: bool,
+) -> Result<Measured, String> {
     let server = start(&cli.rolegate_bin, dir)?;
     let (rss_started, _) = memory(server.child.id());
     let config = Config {
@@ -137,12 +148,29 @@ fn measure(cli: &Cli, dir: &Path, rt: &tokio::runtime::Runtime) -> Result<Measur
     };
     let report = rt.block_on(run(&config))?;
     let (rss_after, peak) = memory(server.child.id());
+    let touched = if seeded {
+        let keys = CallerKeys::load(dir)?;
+        let touch = || {
+            rt.block_on(touch_every_account(
+                server.addr,
+                &keys,
+                cli.accounts,
+                cli.roles,
+                cli.connections,
+            ))
+        };
+        let (first, again) = (touch()?, touch()?);
+        Some((first, again, memory(server.child.id()).0))
+    } else {
+        None
+    };
     Ok(Measured {
         startup: server.startup,
         rss_started,
         rss_after,
         peak,
         report,
+        touched,
     })
 }
 
@@ -183,8 +211,8 @@ fn main_inner(cli: &Cli) -> Result<(), String> {
     let db_mib = std::fs::metadata(big.join("state.redb"))
         .map(|m| m.len() as f64 / 1048576.0)
         .unwrap_or(f64::NAN);
-    let small = measure(cli, &temp.path().join("small"), &rt)?;
-    let scaled = measure(cli, &big, &rt)?;
+    let small = measure(cli, &temp.path().join("small"), &rt, false)?;
+    let scaled = measure(cli, &big, &rt, true)?;
     println!(
         "{} accounts × {} roles (each: trust + inline + attached managed policy); store {:.0} MiB; {} connections, {} s per operation, {} cores\n",
         cli.accounts,
@@ -215,6 +243,20 @@ fn main_inner(cli: &Cli) -> Result<(), String> {
             "| {op} | {a:.0} req/s | {b:.0} req/s | {:.0} % |",
             100.0 * b / a
         );
+    }
+    if let Some((first, again, rss)) = &scaled.touched {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        for (what, t) in [("first use", first), ("second use", again)] {
+            println!(
+                "| {what} of every account ({} AssumeRole, one per account) | | {:.2} s; p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms | |",
+                t.requests,
+                t.wall.as_secs_f64(),
+                ms(t.p50),
+                ms(t.p99),
+                ms(t.max)
+            );
+        }
+        println!("| RSS with every account in memory | | {rss:.0} MiB | |");
     }
     for (name, m) in [("empty", &small), ("scale", &scaled)] {
         for t in &m.report.targets {

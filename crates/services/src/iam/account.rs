@@ -54,19 +54,24 @@ fn create_account_alias(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> 
     ctx.authorize("iam:CreateAccountAlias", ANY, |_| {})?;
     let mine = ctx.account().to_owned();
     // Aliases are unique across all accounts, so the check and the write happen in one
-    // transaction over every account; an account holds one alias, which a new one replaces.
-    ctx.state.catalog.update_all(|a| {
-        if a.aliases.contains(&alias) {
-            return Err(ServiceError::already_exists(format!(
-                "The account alias {alias} already exists."
-            )));
-        }
-        if a.id != mine {
-            return Ok(false);
-        }
-        a.aliases = vec![alias.clone()];
-        Ok(true)
-    })?;
+    // transaction over every account holding it and this one (known without reading the
+    // others); an account holds one alias, which a new one replaces.
+    let catalog = &ctx.state.catalog;
+    catalog.update_matching(
+        |id, aliases| id == mine || aliases.contains(&alias),
+        |a| {
+            if a.aliases.contains(&alias) {
+                return Err(ServiceError::already_exists(format!(
+                    "The account alias {alias} already exists."
+                )));
+            }
+            if a.id != mine {
+                return Ok(false);
+            }
+            a.aliases = vec![alias.clone()];
+            Ok(true)
+        },
+    )?;
     Ok(None)
 }
 
