@@ -172,6 +172,7 @@ fn the_scale_benchmark_seeds_a_store_the_server_serves() {
     let out = Command::new(env!("CARGO_BIN_EXE_rolegate-scale"))
         .arg("--rolegate-bin")
         .arg(rolegate_binary())
+        .args(["--accounts", "3", "--roles", "4"])
         .args(["--connections", "2", "--seconds", "1", "--data-dir"])
         .arg(&data)
         .output()
@@ -183,5 +184,7 @@ fn the_scale_benchmark_seeds_a_store_the_server_serves() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("| start-up |"), "{stdout}");
+    // Every seeded account was used once through the server (a refusal fails the run).
+    assert!(stdout.contains("| first use of every account (3 AssumeRole"), "{stdout}");
     assert!(stdout.contains("| assume-role |"), "{stdout}");
 }
