@@ -2,15 +2,15 @@
 //! signer (`rolegate_sigv4::sign`), the way an SDK signs: a new `x-amz-date` each second and a
 //! new signature each request.
 //!
-//! Everything that does not change between requests (URI, header values, body and its hash)
-//! is built once; per request only the signature (and, for CreateUser, the body) is made.
+//! Everything that does not change between requests (request line, header lines, body and
+//! its hash) is built once; per request only the signature (and, for CreateUser, the body) is
+//! made, and the request is written out as HTTP/1.1 bytes for `crate::conn`.
 
-use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, AUTHORIZATION, HOST};
-use http::{Method, Request, Uri};
-use http_body_util::Full;
-use rolegate_sigv4::{sign, Payload, SigningParams, Timestamp};
+use bytes::{BufMut, Bytes, BytesMut};
+use http::Method;
+use rolegate_sigv4::{sign_with_key, Payload, SigningKey, SigningParams, Timestamp};
 use sha2::{Digest, Sha256};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -59,14 +59,24 @@ impl Body {
 #[derive(Clone, Debug)]
 pub struct Template {
     method: Method,
-    uri: Uri,
     path: String,
     query: String,
+    /// `METHOD path?query HTTP/1.1\r\n`.
+    request_line: String,
     service: &'static str,
-    /// The template's own signed headers, as text for the signer and as values for hyper.
-    signed: Vec<(&'static str, String, HeaderName, HeaderValue)>,
+    /// The template's own signed headers (names lowercase).
+    signed: Vec<(&'static str, String)>,
     body: Body,
     creds: Arc<Creds>,
+    /// The signing key of the day (days since the epoch) it was derived for: an SDK's
+    /// credentials provider caches it too, and four HMACs per request are the generator's
+    /// time taken from the server.
+    key: Cell<Option<(i64, SigningKey)>>,
+}
+
+/// A signed request as the bytes to write.
+pub struct Outgoing {
+    pub bytes: Bytes,
 }
 
 impl Template {
@@ -81,27 +91,30 @@ impl Template {
         if headers.len() + 2 > MAX_SIGNED {
             return Err("too many headers".to_owned());
         }
-        let uri: Uri = path_and_query
-            .parse()
-            .map_err(|e| format!("bad uri {path_and_query}: {e}"))?;
+        let printable = |t: &str| t.bytes().all(|b| (0x20..0x7f).contains(&b));
+        if !path_and_query.starts_with('/') || path_and_query.contains(' ') {
+            return Err(format!("bad uri {path_and_query}"));
+        }
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
         let mut signed = Vec::with_capacity(headers.len());
         for (name, value) in headers {
-            let hn = HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("{name}: {e}"))?;
-            let hv = HeaderValue::from_str(value).map_err(|e| format!("{name}: {e}"))?;
-            signed.push((*name, (*value).to_owned(), hn, hv));
+            if !printable(name) || !printable(value) || name.contains(':') {
+                return Err(format!("bad header {name}: {value}"));
+            }
+            signed.push((*name, (*value).to_owned()));
         }
         Ok(Template {
+            request_line: format!("{method} {path_and_query} HTTP/1.1\r\n"),
             method,
-            uri,
             path: path.to_owned(),
             query: query.to_owned(),
             service,
             signed,
             body,
             creds,
+            key: Cell::new(None),
         })
     }
 
@@ -179,7 +192,7 @@ impl Template {
         host: &HostHeader,
         clock: &mut Clock,
         conn: usize,
-    ) -> Result<Request<Full<Bytes>>, String> {
+    ) -> Result<Outgoing, String> {
         clock.tick();
         let (bytes, sha) = match &self.body {
             Body::Fixed { bytes, sha } => (bytes.clone(), *sha),
@@ -195,7 +208,7 @@ impl Template {
         let mut pairs = [("", ""); MAX_SIGNED];
         pairs[0] = ("host", host.text.as_str());
         pairs[1] = ("x-amz-date", clock.amz.as_str());
-        for (slot, (name, value, ..)) in pairs[2..].iter_mut().zip(&self.signed) {
+        for (slot, (name, value)) in pairs[2..].iter_mut().zip(&self.signed) {
             *slot = (*name, value.as_str());
         }
         let n = 2 + self.signed.len();
@@ -213,40 +226,60 @@ impl Template {
             service: self.service,
             time: clock.now,
         };
-        let signed = sign(&sreq, &params).map_err(|e| format!("sign: {e}"))?;
-        let auth = HeaderValue::from_maybe_shared(Bytes::from(signed.authorization))
-            .map_err(|e| format!("authorization: {e}"))?;
-        let mut req = Request::new(Full::new(bytes));
-        *req.method_mut() = self.method.clone();
-        *req.uri_mut() = self.uri.clone();
-        let h = req.headers_mut();
-        h.insert(HOST, host.value.clone());
-        h.insert(X_AMZ_DATE, clock.header.clone());
-        for (_, _, name, value) in &self.signed {
-            h.insert(name.clone(), value.clone());
+        let day = clock.secs.div_euclid(86_400);
+        let key = match self.key.get() {
+            Some((d, k)) if d == day => k,
+            _ => {
+                let k = SigningKey::derive(
+                    &self.creds.secret,
+                    &clock.now.date_stamp(),
+                    REGION,
+                    self.service,
+                );
+                self.key.set(Some((day, k)));
+                k
+            }
+        };
+        let signed = sign_with_key(&sreq, &params, &key).map_err(|e| format!("sign: {e}"))?;
+        let mut out = BytesMut::with_capacity(512 + bytes.len());
+        out.put_slice(self.request_line.as_bytes());
+        for (name, value) in [
+            ("host", host.text.as_str()),
+            ("x-amz-date", clock.amz.as_str()),
+        ]
+        .into_iter()
+        .chain(self.signed.iter().map(|(n, v)| (*n, v.as_str())))
+        .chain([("authorization", signed.authorization.as_str())])
+        {
+            out.put_slice(name.as_bytes());
+            out.put_slice(b": ");
+            out.put_slice(value.as_bytes());
+            out.put_slice(b"\r\n");
         }
-        h.insert(AUTHORIZATION, auth);
-        Ok(req)
+        out.put_slice(format!("content-length: {}\r\n\r\n", bytes.len()).as_bytes());
+        out.put_slice(&bytes);
+        Ok(Outgoing {
+            bytes: out.freeze(),
+        })
     }
 }
 
 /// The number in the next CreateUser's user name.
 static NEXT_USER: AtomicU64 = AtomicU64::new(0);
 
-const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
-
-/// The `Host` header of a target, as text (signed) and as a value (sent).
+/// The `Host` header of a target.
 #[derive(Clone, Debug)]
 pub struct HostHeader {
     text: String,
-    value: HeaderValue,
 }
 
 impl HostHeader {
     pub fn new(authority: &str) -> Result<HostHeader, String> {
+        if authority.is_empty() || !authority.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!("host: {authority:?} is not a host"));
+        }
         Ok(HostHeader {
             text: authority.to_owned(),
-            value: HeaderValue::from_str(authority).map_err(|e| format!("host: {e}"))?,
         })
     }
 }
@@ -256,7 +289,6 @@ pub struct Clock {
     secs: i64,
     now: Timestamp,
     amz: String,
-    header: HeaderValue,
 }
 
 impl Default for Clock {
@@ -265,7 +297,6 @@ impl Default for Clock {
             secs: -1,
             now: Timestamp::from_unix(0),
             amz: String::new(),
-            header: HeaderValue::from_static(""),
         }
     }
 }
@@ -280,8 +311,6 @@ impl Clock {
             self.secs = secs;
             self.now = Timestamp::from_unix(secs);
             self.amz = self.now.to_amz();
-            self.header = HeaderValue::from_str(&self.amz)
-                .unwrap_or_else(|_| HeaderValue::from_static("19700101T000000Z"));
         }
     }
 }

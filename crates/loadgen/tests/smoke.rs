@@ -185,6 +185,9 @@ fn the_scale_benchmark_seeds_a_store_the_server_serves() {
     );
     assert!(stdout.contains("| start-up |"), "{stdout}");
     // Every seeded account was used once through the server (a refusal fails the run).
-    assert!(stdout.contains("| first use of every account (3 AssumeRole"), "{stdout}");
+    assert!(
+        stdout.contains("| first use of every account (3 AssumeRole"),
+        "{stdout}"
+    );
     assert!(stdout.contains("| assume-role |"), "{stdout}");
 }

@@ -79,6 +79,16 @@ pub struct Signed {
 
 /// Signs `req` for the `Authorization` header.
 pub fn sign(req: &Request<'_>, params: &SigningParams<'_>) -> Result<Signed, SigV4Error> {
+    sign_with_key(req, params, &params.key())
+}
+
+/// [`sign`] with the signing key already derived for the params' secret and scope (a client
+/// signing many requests derives it once a day rather than with four HMACs per request).
+pub fn sign_with_key(
+    req: &Request<'_>,
+    params: &SigningParams<'_>,
+    key: &SigningKey,
+) -> Result<Signed, SigV4Error> {
     let s3 = is_s3(params.service);
     let (payload_hash, _) = payload_hash(req, s3, false)?;
     let signed = headers_to_sign(req);
@@ -98,7 +108,7 @@ pub fn sign(req: &Request<'_>, params: &SigningParams<'_>) -> Result<Signed, Sig
         &scope.to_scope_string(),
         &canonical_request,
     );
-    let signature = params.key().sign(&string_to_sign);
+    let signature = key.sign(&string_to_sign);
     Ok(Signed {
         authorization: format!(
             "{ALGORITHM} Credential={}/{}, SignedHeaders={signed_raw}, Signature={signature}",

@@ -5,7 +5,9 @@ mod common;
 
 use common::{ts, SUITE_SECRET, SUITE_TIME};
 use proptest::prelude::*;
-use rolegate_sigv4::{parse, presign, sign, Payload, Request, SigningParams, Verifier};
+use rolegate_sigv4::{
+    parse, presign, sign, sign_with_key, Payload, Request, SigningKey, SigningParams, Verifier,
+};
 
 fn suite_params() -> SigningParams<'static> {
     SigningParams {
@@ -38,6 +40,16 @@ fn sign_reproduces_the_suite() {
     let s = sign(&req, &suite_params()).unwrap();
     assert_eq!(s.authorization, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;my-header1;x-amz-date, Signature=08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01");
     assert_eq!(s.string_to_sign, "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n31ce73cd3f3d9f66977ad3dd957dc47af14df92fcd8509f59b349e9137c58b86");
+    // A key derived once signs the same; a key of another day does not.
+    let key = SigningKey::derive(SUITE_SECRET, "20150830", "us-east-1", "service");
+    assert_eq!(sign_with_key(&req, &suite_params(), &key).unwrap(), s);
+    let stale = SigningKey::derive(SUITE_SECRET, "20150829", "us-east-1", "service");
+    assert_ne!(
+        sign_with_key(&req, &suite_params(), &stale)
+            .unwrap()
+            .signature,
+        s.signature
+    );
 }
 
 #[test]
