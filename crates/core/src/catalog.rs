@@ -242,6 +242,7 @@ impl Catalog {
             engine: engine.clone(),
             rows,
         });
+        crate::trust_refs::build_if_missing(&rows)?;
         let mut snapshot = Snapshot::empty(rows.clone(), Arc::new(aws_managed_policies()));
         for skeleton in rows.skeletons()? {
             snapshot.put_skeleton(&skeleton);
@@ -337,6 +338,33 @@ impl Catalog {
     pub fn update_matching<E>(
         &self,
         matching: impl Fn(&str, &[String]) -> bool,
+        f: impl FnMut(&mut Account) -> Result<bool, E>,
+    ) -> Result<(), E>
+    where
+        E: From<CatalogError>,
+    {
+        self.update_selected(|id, slot| matching(id, &slot.aliases), f)
+    }
+
+    /// [`Catalog::update_all`] over the accounts that may have a role whose trust policy names
+    /// `arn` (quoted): those the store's index says do (`crate::trust_refs`), and every account
+    /// already read (its roles may have changed since; `f` looks at them in memory). Accounts
+    /// not read yet have not changed since start-up, so the index is exact for them.
+    pub fn update_trusting<E>(
+        &self,
+        arn: &str,
+        f: impl FnMut(&mut Account) -> Result<bool, E>,
+    ) -> Result<(), E>
+    where
+        E: From<CatalogError>,
+    {
+        let named = crate::trust_refs::accounts_naming(&*self.engine, arn)?;
+        self.update_selected(|id, slot| slot.is_loaded() || named.contains(id), f)
+    }
+
+    fn update_selected<E>(
+        &self,
+        select: impl Fn(&str, &Slot) -> bool,
         mut f: impl FnMut(&mut Account) -> Result<bool, E>,
     ) -> Result<(), E>
     where
@@ -347,7 +375,7 @@ impl Catalog {
             .working
             .accounts
             .iter()
-            .filter(|(id, slot)| matching(id, &slot.aliases))
+            .filter(|(id, slot)| select(id, slot))
             .map(|(id, _)| id.clone())
             .collect();
         q.working.read_all(&ids)?;
@@ -420,6 +448,7 @@ impl Catalog {
             let ops = crate::rows::diff(old, account)
                 .map_err(|e| CatalogError::Corrupt(account.id.clone(), e.to_string()))?;
             add_sealed_rows(&self.rows.rows, &mut batch, ops);
+            crate::trust_refs::diff(old, account, &mut batch);
         }
         self.engine.commit(batch)?;
         Ok(())
@@ -432,7 +461,8 @@ impl Catalog {
         while q.waiters.leading {
             self.idle.wait(&mut q);
         }
-        self.engine.clear(&[ACCOUNTS, ENTITIES, SKELETONS])?;
+        self.engine
+            .clear(&[ACCOUNTS, ENTITIES, SKELETONS, crate::trust_refs::TRUST_REFS])?;
         let empty = Snapshot::empty(self.rows.clone(), self.current.load().aws_policies.clone());
         q.working = empty.clone();
         self.current.store(Arc::new(empty));

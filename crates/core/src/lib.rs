@@ -25,6 +25,7 @@ pub mod s3;
 pub mod session;
 pub mod shared;
 mod slot;
+mod trust_refs;
 
 pub use authorizer::{Authorization, Authorizer, ResourceGuard};
 pub use caller::{Caller, CallerKind};

@@ -287,3 +287,38 @@ pub async fn touch_every_account(
         max: all.last().copied().unwrap_or_default(),
     })
 }
+
+/// How long IAM DeleteUser takes in seeded account 0 (as its development-mode root): deleting
+/// a user rewrites its ARN in every trust policy that names it, in every account, which must
+/// not mean reading every account (the server finds them in an index instead).
+pub async fn delete_user_time(addr: SocketAddr) -> Result<Duration, String> {
+    let mut conn = Conn::new(addr);
+    let host = HostHeader::new(&addr.to_string())?;
+    let mut clock = Clock::default();
+    let root = Creds::new(&account_id(0), "development-root");
+    let mut call = |form: &str| Template::query("iam", form, &root)?.build(&host, &mut clock, 0);
+    let name = "scale-deleted";
+    let create = call(&format!(
+        "Action=CreateUser&Version=2010-05-08&UserName={name}"
+    ))?;
+    let delete = call(&format!(
+        "Action=DeleteUser&Version=2010-05-08&UserName={name}"
+    ))?;
+    for (req, what) in [(create, "CreateUser")] {
+        let reply = conn.send(req, false).await?;
+        if reply.status != 200 {
+            return Err(format!("{what}: HTTP {}", reply.status));
+        }
+    }
+    let began = Instant::now();
+    let reply = conn.send(delete, false).await?;
+    let took = began.elapsed();
+    if reply.status != 200 {
+        return Err(format!(
+            "DeleteUser: HTTP {}: {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        ));
+    }
+    Ok(took)
+}

@@ -201,3 +201,96 @@ fn stores_holding_every_row_in_entities_are_moved_once() -> Result<(), CatalogEr
     }
     Ok(())
 }
+
+fn role_trusting(
+    account: &str,
+    name: &str,
+    principal: &str,
+) -> Result<crate::model::Role, CatalogError> {
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let trust = crate::PolicyDoc::new(&trust, rolegate_policy::PolicyKind::Trust)
+        .map_err(|e| CatalogError::Corrupt("test".into(), format!("{e:?}")))?;
+    Ok(crate::model::Role {
+        name: name.to_owned(),
+        path: "/".to_owned(),
+        id: format!("AROA{name}"),
+        arn: iam_arn(account, "role/", "", name),
+        created: 0,
+        trust,
+        description: None,
+        max_session_duration: 3600,
+        tags: Vec::new(),
+        inline: BTreeMap::new(),
+        attached: Vec::new(),
+        boundary: None,
+        last_used: None,
+    })
+}
+
+/// The accounts `update_trusting(arn)` hands to its closure.
+fn trusting(cat: &Catalog, arn: &str) -> Result<Vec<String>, CatalogError> {
+    let mut seen = Vec::new();
+    cat.update_trusting(arn, |a| {
+        seen.push(a.id.clone());
+        Ok::<_, CatalogError>(false)
+    })?;
+    seen.sort();
+    Ok(seen)
+}
+
+#[test]
+fn renames_visit_only_the_accounts_whose_trust_policies_name_the_principal(
+) -> Result<(), CatalogError> {
+    let dir = tempfile::tempdir().map_err(CryptoError::from)?;
+    let master = MasterKey::random();
+    let path = dir.path().join("db");
+    let alice = format!("arn:aws:iam::{}:user/U0", id(0));
+    {
+        let cat = open(&path, &master)?;
+        let mut accounts: Vec<Account> = (0..6).map(account).collect();
+        for (n, a) in accounts.iter_mut().enumerate() {
+            let principal = if n % 2 == 1 {
+                alice.clone()
+            } else {
+                format!("arn:aws:iam::{}:root", id(0))
+            };
+            a.roles.insert(
+                "r".to_owned(),
+                role_trusting(&a.id, "R", &principal)?.into(),
+            );
+        }
+        cat.create_accounts(accounts)?;
+        // One of them stops naming alice; another deletes its role.
+        cat.update(&id(3), |a| {
+            let root = format!("arn:aws:iam::{}:root", id(0));
+            a.roles
+                .insert("r".to_owned(), role_trusting(&a.id, "R", &root)?.into());
+            Ok::<_, CatalogError>(())
+        })?;
+        cat.update(&id(5), |a| {
+            a.roles.remove("r");
+            Ok::<_, CatalogError>(())
+        })?;
+    }
+    let cat = open(&path, &master)?;
+    // A prefix of a named ARN is not that ARN.
+    assert!(trusting(&cat, &alice[..alice.len() - 1])?.is_empty());
+    assert_eq!(trusting(&cat, &alice)?, vec![id(1)]);
+    assert_eq!(
+        cat.snapshot().loaded_count(),
+        1,
+        "no other account was read"
+    );
+    // An account already read is looked at in memory, whatever the index says.
+    assert!(cat.snapshot().account(&id(4)).is_some());
+    assert_eq!(trusting(&cat, &alice)?, vec![id(1), id(4)]);
+    drop(cat);
+
+    // A store written before the index: built once, at the next start.
+    RedbEngine::open(&path)?.clear(&[crate::trust_refs::TRUST_REFS])?;
+    let cat = open(&path, &master)?;
+    assert_eq!(trusting(&cat, &alice)?, vec![id(1)]);
+    Ok(())
+}

@@ -6,7 +6,7 @@
 //! memory with all of them read.
 
 use clap::Parser;
-use rolegate_loadgen::scale::{touch_every_account, CallerKeys, Touch};
+use rolegate_loadgen::scale::{delete_user_time, touch_every_account, CallerKeys, Touch};
 use rolegate_loadgen::{run, Config, MotoMode, Op, Report};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -123,9 +123,9 @@ struct Measured {
     rss_after: f64,
     peak: f64,
     report: Report,
-    /// The seeded store only: every account used once (first use, then again), and the RSS
-    /// with every account in memory.
-    touched: Option<(Touch, Touch, f64)>,
+    /// The seeded store only: DeleteUser with the accounts not read yet, every account used
+    /// once (first use, then again), and the RSS with every account in memory.
+    touched: Option<(Duration, Touch, Touch, f64)>,
 }
 
 fn measure(
@@ -150,6 +150,7 @@ fn measure(
     let (rss_after, peak) = memory(server.child.id());
     let touched = if seeded {
         let keys = CallerKeys::load(dir)?;
+        let delete = rt.block_on(delete_user_time(server.addr))?;
         let touch = || {
             rt.block_on(touch_every_account(
                 server.addr,
@@ -160,7 +161,7 @@ fn measure(
             ))
         };
         let (first, again) = (touch()?, touch()?);
-        Some((first, again, memory(server.child.id()).0))
+        Some((delete, first, again, memory(server.child.id()).0))
     } else {
         None
     };
@@ -244,8 +245,12 @@ fn main_inner(cli: &Cli) -> Result<(), String> {
             100.0 * b / a
         );
     }
-    if let Some((first, again, rss)) = &scaled.touched {
+    if let Some((delete, first, again, rss)) = &scaled.touched {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "| IAM DeleteUser (its ARN rewritten in every trust policy naming it) | | {:.1} ms | |",
+            ms(*delete)
+        );
         for (what, t) in [("first use", first), ("second use", again)] {
             println!(
                 "| {what} of every account ({} AssumeRole, one per account) | | {:.2} s; p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms | |",

@@ -243,11 +243,12 @@ pub fn orphan_principal(ctx: &Ctx<'_>, arn: &str, unique_id: &str) -> Result<(),
     rename_principal(ctx, arn, unique_id)
 }
 
-/// Rewrites a principal (a quoted ARN) in every trust policy of every account.
+/// Rewrites a principal (a quoted ARN) in every trust policy of every account (the accounts
+/// that may name it: `Catalog::update_trusting`).
 pub(crate) fn rename_principal(ctx: &Ctx<'_>, arn: &str, to: &str) -> Result<(), ServiceError> {
     let quoted = format!("\"{arn}\"");
     let replacement = format!("\"{to}\"");
-    ctx.state.catalog.update_all(|account| {
+    ctx.state.catalog.update_trusting(arn, |account| {
         let mut changed = false;
         // Only the roles that name it are copied and rewritten: the others stay shared.
         let naming: Vec<String> = account
