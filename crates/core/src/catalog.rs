@@ -1,6 +1,9 @@
-//! The catalog: every account in memory as an immutable snapshot, swapped on each write.
+//! The catalog: every account as an immutable snapshot, swapped on each write.
 //!
-//! Readers take the current snapshot (one atomic load) and never wait for writers.
+//! Readers take the current snapshot (one atomic load) and never wait for writers. An account
+//! is read from the store the first time it is used, not at start-up (`crate::slot`): the
+//! snapshot holds from the start only the indexes (access keys, bucket and instance owners)
+//! and each account's aliases.
 //!
 //! Writers use group commit, so that concurrent writes share one durable store transaction
 //! (one fsync) instead of paying one each:
