@@ -169,8 +169,54 @@ fn name_inline(inline: &mut BTreeMap<String, PolicyDoc>, kind: &str, entity: &st
 }
 
 impl User {
+    /// A user with nothing attached, no keys and no tags; `path` starts and ends with `/`.
+    pub fn new(account: &str, path: &str, name: &str, id: String, created: i64) -> User {
+        User {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            id,
+            arn: iam_arn(account, "user", path, name),
+            created,
+            tags: Vec::new(),
+            inline: BTreeMap::new(),
+            attached: Vec::new(),
+            groups: Vec::new(),
+            boundary: None,
+            access_keys: Vec::new(),
+        }
+    }
+
     pub fn name_policies(&mut self) {
         name_inline(&mut self.inline, "user", &self.name);
+    }
+}
+
+impl Role {
+    /// A role with its trust policy only: no permissions, tags or boundary, sessions of up to
+    /// an hour; `path` starts and ends with `/`.
+    pub fn new(
+        account: &str,
+        path: &str,
+        name: &str,
+        id: String,
+        trust: PolicyDoc,
+        created: i64,
+    ) -> Role {
+        Role {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            id,
+            arn: iam_arn(account, "role", path, name),
+            created,
+            trust,
+            description: None,
+            max_session_duration: 3600,
+            tags: Vec::new(),
+            inline: BTreeMap::new(),
+            attached: Vec::new(),
+            boundary: None,
+            last_used: None,
+        }
     }
 }
 

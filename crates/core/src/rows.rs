@@ -205,23 +205,11 @@ fn decode<V: DeserializeOwned>(json: &[u8]) -> Result<V, serde_json::Error> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::model::{iam_arn, User};
+    use crate::model::User;
     use std::collections::BTreeMap;
 
     fn user(account: &str, name: &str) -> User {
-        User {
-            name: name.to_owned(),
-            path: "/".to_owned(),
-            id: format!("AIDA{name}"),
-            arn: iam_arn(account, "user", "/", name),
-            created: 1,
-            tags: Vec::new(),
-            inline: BTreeMap::new(),
-            attached: Vec::new(),
-            groups: Vec::new(),
-            boundary: None,
-            access_keys: Vec::new(),
-        }
+        User::new(account, "/", name, format!("AIDA{name}"), 1)
     }
 
     fn load(rows: &BTreeMap<String, Vec<u8>>) -> Vec<Account> {

@@ -82,26 +82,21 @@ fn role(account: &str, n: usize, i: usize, accounts: usize, now: i64) -> Result<
         "Action": ["s3:GetObject", "s3:PutObject"],
         "Resource": format!("arn:aws:s3:::scale-{account}-{i}/*")}]})
     .to_string();
-    let mut role = Role {
-        arn: iam_arn(account, "role/", "", &name),
-        name,
-        path: "/".to_owned(),
-        id: unique_id("AROA"),
-        created: now,
-        trust: doc(&trust, PolicyKind::Trust)?,
-        description: None,
-        max_session_duration: 3600,
-        tags: Vec::new(),
-        inline: BTreeMap::from([("data".to_owned(), doc(&inline, PolicyKind::InlineIdentity)?)]),
-        attached: vec![iam_arn(
-            account,
-            "policy/",
-            "",
-            &format!("scale-managed-{}", i % MANAGED_PER_ACCOUNT),
-        )],
-        boundary: None,
-        last_used: None,
-    };
+    let mut role = Role::new(
+        account,
+        "/",
+        &name,
+        unique_id("AROA"),
+        doc(&trust, PolicyKind::Trust)?,
+        now,
+    );
+    role.inline = BTreeMap::from([("data".to_owned(), doc(&inline, PolicyKind::InlineIdentity)?)]);
+    role.attached = vec![iam_arn(
+        account,
+        "policy/",
+        "",
+        &format!("scale-managed-{}", i % MANAGED_PER_ACCOUNT),
+    )];
     role.name_policies();
     Ok(role)
 }
@@ -138,28 +133,18 @@ fn caller(account: &str, key: (String, String), now: i64) -> Result<User, String
         "Effect": "Allow", "Action": "sts:AssumeRole",
         "Resource": "arn:aws:iam::*:role/scale-role-*"}]})
     .to_string();
-    let mut user = User {
-        name: CALLER.to_owned(),
-        path: "/".to_owned(),
-        id: unique_id("AIDA"),
-        arn: iam_arn(account, "user/", "", CALLER),
+    let mut user = User::new(account, "/", CALLER, unique_id("AIDA"), now);
+    user.inline = BTreeMap::from([(
+        "assume".to_owned(),
+        doc(&policy, PolicyKind::InlineIdentity)?,
+    )]);
+    user.access_keys.push(AccessKey {
+        id: key.0,
+        secret: key.1,
+        status: KeyStatus::Active,
         created: now,
-        tags: Vec::new(),
-        inline: BTreeMap::from([(
-            "assume".to_owned(),
-            doc(&policy, PolicyKind::InlineIdentity)?,
-        )]),
-        attached: Vec::new(),
-        groups: Vec::new(),
-        boundary: None,
-        access_keys: vec![AccessKey {
-            id: key.0,
-            secret: key.1,
-            status: KeyStatus::Active,
-            created: now,
-            last_used: None,
-        }],
-    };
+        last_used: None,
+    });
     user.name_policies();
     Ok(user)
 }

@@ -1,10 +1,9 @@
 //! Start-up reads skeletons; accounts are read whole on first use (`crate::slot`).
 
 use super::*;
-use crate::model::{iam_arn, AccessKey, User};
+use crate::model::{AccessKey, User};
 use crate::s3::Bucket;
 use rolegate_store::RedbEngine;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 fn id(n: u64) -> String {
@@ -16,25 +15,14 @@ fn account(n: u64) -> Account {
     let id = id(n);
     let mut a = Account::new(&id, &format!("acct-{n}"), 0);
     a.aliases.push(format!("alias-{n}"));
-    let user = User {
-        name: format!("U{n}"),
-        path: "/".to_owned(),
-        id: format!("AIDA{n}"),
-        arn: iam_arn(&id, "user", "/", &format!("U{n}")),
+    let mut user = User::new(&id, "/", &format!("U{n}"), format!("AIDA{n}"), 1);
+    user.access_keys.push(AccessKey {
+        id: format!("AKIAUSER{n}"),
+        secret: format!("secret-{n}"),
+        status: KeyStatus::Active,
         created: 1,
-        tags: Vec::new(),
-        inline: BTreeMap::new(),
-        attached: Vec::new(),
-        groups: Vec::new(),
-        boundary: None,
-        access_keys: vec![AccessKey {
-            id: format!("AKIAUSER{n}"),
-            secret: format!("secret-{n}"),
-            status: KeyStatus::Active,
-            created: 1,
-            last_used: None,
-        }],
-    };
+        last_used: None,
+    });
     a.users.insert(format!("u{n}"), user.into());
     let bucket = Bucket {
         name: format!("bucket-{n}"),
@@ -212,21 +200,14 @@ fn role_trusting(
     );
     let trust = crate::PolicyDoc::new(&trust, rolegate_policy::PolicyKind::Trust)
         .map_err(|e| CatalogError::Corrupt("test".into(), format!("{e:?}")))?;
-    Ok(crate::model::Role {
-        name: name.to_owned(),
-        path: "/".to_owned(),
-        id: format!("AROA{name}"),
-        arn: iam_arn(account, "role/", "", name),
-        created: 0,
+    Ok(crate::model::Role::new(
+        account,
+        "/",
+        name,
+        format!("AROA{name}"),
         trust,
-        description: None,
-        max_session_duration: 3600,
-        tags: Vec::new(),
-        inline: BTreeMap::new(),
-        attached: Vec::new(),
-        boundary: None,
-        last_used: None,
-    })
+        0,
+    ))
 }
 
 /// The accounts `update_trusting(arn)` hands to its closure.

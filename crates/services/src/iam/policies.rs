@@ -757,10 +757,9 @@ fn list_policy_tags(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
 pub(crate) mod tests {
     use crate::dispatch::QueryResponse;
     use crate::testing::{field, fields, Harness};
-    use rolegate_core::model::{iam_arn, Role};
+    use rolegate_core::model::Role;
     use rolegate_core::{Caller, PolicyDoc};
     use rolegate_policy::PolicyKind;
-    use std::collections::BTreeMap;
 
     pub(crate) const A: &str = "111111111111";
     pub(crate) const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
@@ -1484,21 +1483,14 @@ pub(crate) mod tests {
                 let path = "/aws-service-role/ec2.amazonaws.com/";
                 a.roles.insert(
                     "slr".to_owned(),
-                    Role {
-                        name: "SLR".to_owned(),
-                        path: path.to_owned(),
-                        id: "AROAEXAMPLEEXAMPLE123".to_owned(),
-                        arn: iam_arn(A, "role/", &path[1..], "SLR"),
-                        created: 0,
-                        trust: PolicyDoc::new(TRUST, PolicyKind::Trust).expect("trust"),
-                        description: None,
-                        max_session_duration: 3600,
-                        tags: Vec::new(),
-                        inline: BTreeMap::new(),
-                        attached: Vec::new(),
-                        boundary: None,
-                        last_used: None,
-                    }
+                    Role::new(
+                        A,
+                        path,
+                        "SLR",
+                        "AROAEXAMPLEEXAMPLE123".to_owned(),
+                        PolicyDoc::new(TRUST, PolicyKind::Trust).expect("trust"),
+                        0,
+                    )
                     .into(),
                 );
                 Ok::<_, rolegate_core::CatalogError>(())
