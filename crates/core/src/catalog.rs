@@ -475,7 +475,19 @@ impl Catalog {
     }
 
     pub fn record_key_use(&self, key_id: &str, service: &str, region: &str, when: i64) {
-        self.usage.lock().insert(
+        let mut usage = self.usage.lock();
+        // Every signed request lands here: a key in use is updated in place.
+        if let Some(last) = usage.get_mut(key_id) {
+            last.date = when;
+            if last.service != service {
+                service.clone_into(&mut last.service);
+            }
+            if last.region != region {
+                region.clone_into(&mut last.region);
+            }
+            return;
+        }
+        usage.insert(
             key_id.to_owned(),
             LastUsed {
                 date: when,

@@ -67,8 +67,10 @@ pub fn serve(listen: SocketAddr, data_dir: &Path, dev_mode: bool) -> Result<(), 
             };
             let _ = stream.set_nodelay(true);
             let app = app.clone();
+            // Formatted once per connection, not per request (aws:SourceIp).
+            let source_ip: Arc<str> = peer.ip().to_string().into();
             tokio::spawn(async move {
-                let svc = service_fn(move |req| route(app.clone(), req, peer));
+                let svc = service_fn(move |req| route(app.clone(), req, source_ip.clone()));
                 if let Err(e) = http1::Builder::new()
                     .keep_alive(true)
                     .serve_connection(TokioIo::new(stream), svc)
@@ -166,20 +168,20 @@ fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
 async fn route(
     app: Arc<App>,
     req: Request<Incoming>,
-    peer: SocketAddr,
+    source_ip: Arc<str>,
 ) -> Result<Response<crate::s3::RespBody>, Infallible> {
     let (parts, body) = req.into_parts();
     if !parts.uri.path().starts_with("/_rolegate/") && crate::s3::is_s3(&parts) {
-        return Ok(crate::s3::handle(app, parts, body, peer, request_id()).await);
+        return Ok(crate::s3::handle(app, parts, body, source_ip, request_id()).await);
     }
-    let resp = handle(app, Request::from_parts(parts, body), peer).await?;
+    let resp = handle(app, Request::from_parts(parts, body), &source_ip).await?;
     Ok(resp.map(|b| b.map_err(|never| match never {}).boxed()))
 }
 
 async fn handle(
     app: Arc<App>,
     req: Request<Incoming>,
-    peer: SocketAddr,
+    source_ip: &str,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let rid = request_id();
     let (parts, body) = req.into_parts();
@@ -204,12 +206,12 @@ async fn handle(
     Ok(match target {
         // awsJson (KMS): the operation is named by X-Amz-Target.
         Some(t) => {
-            let run = || json_reply(answer_json(&app, &parts, &body, peer, &rid, &t), &rid);
+            let run = || json_reply(answer_json(&app, &parts, &body, source_ip, &rid, &t), &rid);
             crate::workers::off_workers_unless(crate::workers::is_json_read(&t), run)
         }
         None => {
             let params = query_params(&parts, &body);
-            let run = || xml(answer(&app, &parts, &params, &body, peer, &rid), &rid);
+            let run = || xml(answer(&app, &parts, &params, &body, source_ip, &rid), &rid);
             crate::workers::off_workers_unless(crate::workers::is_query_read(&params), run)
         }
     })
@@ -259,7 +261,7 @@ fn answer(
     parts: &http::request::Parts,
     params: &Params,
     body: &Bytes,
-    peer: SocketAddr,
+    source_ip: &str,
     rid: &str,
 ) -> QueryResponse {
     let raw_query = parts.uri.query().unwrap_or("");
@@ -299,9 +301,8 @@ fn answer(
             return error_response(guess, &e, rid);
         }
     };
-    let source_ip = peer.ip().to_string();
     let facts = RequestFacts {
-        source_ip: &source_ip,
+        source_ip,
         secure_transport: false,
         region: &auth.scope.region,
         now,
@@ -315,7 +316,7 @@ fn answer_json(
     app: &App,
     parts: &http::request::Parts,
     body: &Bytes,
-    peer: SocketAddr,
+    source_ip: &str,
     rid: &str,
     target: &str,
 ) -> JsonResponse {
@@ -354,9 +355,8 @@ fn answer_json(
             return json_error_response(guess, &e);
         }
     };
-    let source_ip = peer.ip().to_string();
     let facts = RequestFacts {
-        source_ip: &source_ip,
+        source_ip,
         secure_transport: false,
         region: &auth.scope.region,
         now,

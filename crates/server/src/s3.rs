@@ -20,7 +20,6 @@ use rolegate_sigv4::{
 };
 use sha2::{Digest, Sha256};
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -28,21 +27,26 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 pub type RespBody = BoxBody<Bytes, io::Error>;
 
-/// The service a request's credential names, from the header or presigned parameters.
-fn credential_service(parts: &http::request::Parts) -> Option<String> {
-    let from = |cred: &str| cred.split('/').nth(3).map(str::to_owned);
-    if let Some(auth) = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-    {
-        let cred = auth.split("Credential=").nth(1)?;
-        return from(cred.split(',').next().unwrap_or(""));
+/// The service a request's credential names, from the header or presigned parameters. Every
+/// request asks (S3 is routed by it), so the header's case reads bytes in place.
+fn credential_service(parts: &http::request::Parts) -> Option<std::borrow::Cow<'_, str>> {
+    if let Some(auth) = parts.headers.get(http::header::AUTHORIZATION) {
+        let auth = auth.as_bytes();
+        let at = auth.windows(11).position(|w| w == b"Credential=")? + 11;
+        let cred = auth[at..].split(|&b| b == b',').next().unwrap_or_default();
+        let service = cred.split(|&b| b == b'/').nth(3)?;
+        return std::str::from_utf8(service)
+            .ok()
+            .map(std::borrow::Cow::Borrowed);
     }
     let q = parts.uri.query()?;
     form_urlencoded::parse(q.as_bytes())
         .find(|(k, _)| k == "X-Amz-Credential")
-        .and_then(|(_, v)| from(&v))
+        .and_then(|(_, v)| {
+            v.split('/')
+                .nth(3)
+                .map(|s| std::borrow::Cow::Owned(s.to_owned()))
+        })
 }
 
 /// The bucket named by a virtual-hosted Host (`bucket.localhost`, `bucket.s3.localhost`).
@@ -423,24 +427,25 @@ pub async fn handle(
     app: Arc<App>,
     parts: http::request::Parts,
     body: Incoming,
-    peer: SocketAddr,
+    source_ip: Arc<str>,
     rid: String,
 ) -> Response<RespBody> {
     let rt = tokio::runtime::Handle::current();
     let read = matches!(parts.method, http::Method::GET | http::Method::HEAD);
     if read && body.is_end_stream() {
-        let resp = serve_blocking(&app, parts, body, peer, &rid, rt);
+        let resp = serve_blocking(&app, parts, body, &source_ip, &rid, rt);
         return to_http(resp, &rid);
     }
     let task_rid = rid.clone();
-    let resp =
-        tokio::task::spawn_blocking(move || serve_blocking(&app, parts, body, peer, &task_rid, rt))
-            .await
-            .unwrap_or_else(|_| S3Response {
-                status: 500,
-                headers: Vec::new(),
-                body: S3Body::Empty,
-            });
+    let resp = tokio::task::spawn_blocking(move || {
+        serve_blocking(&app, parts, body, &source_ip, &task_rid, rt)
+    })
+    .await
+    .unwrap_or_else(|_| S3Response {
+        status: 500,
+        headers: Vec::new(),
+        body: S3Body::Empty,
+    });
     to_http(resp, &rid)
 }
 
@@ -473,7 +478,7 @@ fn serve_blocking(
     app: &App,
     parts: http::request::Parts,
     body: Incoming,
-    peer: SocketAddr,
+    source_ip: &str,
     rid: &str,
     rt: tokio::runtime::Handle,
 ) -> S3Response {
@@ -538,9 +543,8 @@ fn serve_blocking(
         done: false,
         trailers: Vec::new(),
     };
-    let source_ip = peer.ip().to_string();
     let facts = RequestFacts {
-        source_ip: &source_ip,
+        source_ip,
         secure_transport: false,
         region: &auth.region,
         now,
