@@ -124,7 +124,7 @@ impl Source {
                 let step = self
                     .rows
                     .open(sealed, key.as_bytes())
-                    .map_err(CatalogError::from)
+                    .map_err(|e| CatalogError::Corrupt(key.to_owned(), e.to_string()))
                     .and_then(|plain| {
                         loader
                             .row(key, &plain)

@@ -16,18 +16,17 @@ pub(crate) struct Slot {
     /// The account's aliases (unique across accounts): checking a new alias needs every
     /// account's, and must not read every account to get them.
     pub(crate) aliases: Vec<String>,
-    /// The account, or why it could not be read (a damaged row: refused, not guessed).
-    account: OnceLock<Result<Arc<Account>, String>>,
+    /// The account, once read. A failed read is not remembered: the next use tries again (a
+    /// damaged row fails every time, an I/O error need not).
+    account: OnceLock<Arc<Account>>,
 }
 
 impl Slot {
     pub(crate) fn loaded(account: Arc<Account>) -> Slot {
-        let cell = OnceLock::new();
         let aliases = account.aliases.clone();
-        let _ = cell.set(Ok(account));
         Slot {
             aliases,
-            account: cell,
+            account: OnceLock::from(account),
         }
     }
 
@@ -43,23 +42,32 @@ impl Slot {
         self.account.get().is_some()
     }
 
-    /// The account, read from `source` if this is its first use.
+    /// The account, read from `source` if this is its first use. Two first uses at once may
+    /// both read it; the first to finish fills the slot and both return that one (they read
+    /// the same rows: see the module comment).
     pub(crate) fn get(&self, id: &str, source: &Source) -> Result<&Arc<Account>, CatalogError> {
-        let read = self.account.get_or_init(|| match source.account(id) {
-            Ok(Some(a)) => Ok(Arc::new(a)),
-            Ok(None) => Err(format!("account {id} has no rows")),
+        if let Some(account) = self.account.get() {
+            return Ok(account);
+        }
+        let read = match source.account(id) {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                return Err(CatalogError::Corrupt(
+                    id.to_owned(),
+                    "the account has no rows".to_owned(),
+                ))
+            }
             Err(e) => {
                 tracing::error!(account = id, error = %e, "an account could not be read");
-                Err(e.to_string())
+                return Err(e);
             }
-        });
-        read.as_ref()
-            .map_err(|e| CatalogError::Corrupt(id.to_owned(), e.clone()))
+        };
+        Ok(self.account.get_or_init(|| Arc::new(read)))
     }
 
     /// Fills an unread slot with an account read in bulk (ignored if it was read meanwhile:
     /// both reads saw the same rows).
     pub(crate) fn fill(&self, account: Arc<Account>) {
-        let _ = self.account.set(Ok(account));
+        let _ = self.account.set(account);
     }
 }
