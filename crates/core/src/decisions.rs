@@ -83,7 +83,11 @@ pub struct DecisionRecord {
     /// AWS's AccessDenied message, for denials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// The request context the policies were evaluated against.
+    /// The request context the policies were evaluated against; denials only. An allow is
+    /// explained by the statement that allowed, and the context was most of its record (some
+    /// 700 of 1,200 bytes for a cross-account AssumeRole; 40 MB/s of log at 35,000 requests
+    /// per second, whose writing took 10-17 % of the server's CPU).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, Vec<String>>,
     /// The deciding statements: the allow, or the explicit denies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -234,7 +238,9 @@ impl Serialize for Decided<'_> {
         if let Some(m) = self.message {
             r.serialize_field("message", m)?;
         }
-        r.serialize_field("context", &ContextJson(self.context))?;
+        if self.decision != DecisionKind::Allow {
+            r.serialize_field("context", &ContextJson(self.context))?;
+        }
         if !self.statements.is_empty() {
             r.serialize_field("statements", &self.statements)?;
         }
@@ -685,13 +691,17 @@ mod tests {
         let back: DecisionRecord = serde_json::from_str(&line).unwrap();
         assert_eq!(back, expected);
         // No resource account, no message: the optional fields are left out, as before.
+        // An allow leaves its context out.
         let bare = Decided {
             resource_account: None,
+            context: &context,
             ..decided("bare", DecisionKind::Allow)
         };
         let line = serde_json::to_string(&bare).unwrap();
         assert!(
-            !line.contains("resource_account") && !line.contains("message"),
+            !line.contains("resource_account")
+                && !line.contains("message")
+                && !line.contains("context"),
             "{line}"
         );
         let back: DecisionRecord = serde_json::from_str(&line).unwrap();
