@@ -224,8 +224,8 @@ pub struct Catalog {
     queue: Mutex<Queue>,
     /// Signalled when `leading` turns false (the reset waits for it).
     idle: Condvar,
-    engine: Arc<dyn Engine>,
-    rows: Arc<Source>,
+    /// The store, and the key that seals its rows.
+    source: Arc<Source>,
     /// Access-key last use, kept in memory: recording it durably would be a write per request.
     usage: Mutex<HashMap<String, LastUsed>>,
     /// Role last use (by role id, so a re-created namesake starts afresh), likewise in memory;
@@ -241,13 +241,10 @@ impl Catalog {
         let rows = master.derive("rolegate entity rows v1");
         migrate_account_rows(&*engine, master, &rows)?;
         migrate_skeleton_rows(&*engine)?;
-        let rows = Arc::new(Source {
-            engine: engine.clone(),
-            rows,
-        });
-        crate::trust_refs::build_if_missing(&rows)?;
-        let mut snapshot = Snapshot::empty(rows.clone(), Arc::new(aws_managed_policies()));
-        for skeleton in rows.skeletons()? {
+        let source = Arc::new(Source { engine, rows });
+        crate::trust_refs::build_if_missing(&source)?;
+        let mut snapshot = Snapshot::empty(source.clone(), Arc::new(aws_managed_policies()));
+        for skeleton in source.skeletons()? {
             snapshot.put_skeleton(&skeleton);
         }
         Ok(Catalog {
@@ -258,8 +255,7 @@ impl Catalog {
             }),
             current: ArcSwap::from_pointee(snapshot),
             idle: Condvar::new(),
-            engine,
-            rows,
+            source,
             usage: Mutex::new(HashMap::new()),
             role_usage: Mutex::new(HashMap::new()),
             session_policies: SessionPolicyCache::default(),
@@ -361,7 +357,7 @@ impl Catalog {
     where
         E: From<CatalogError>,
     {
-        let named = crate::trust_refs::accounts_naming(&*self.engine, arn)?;
+        let named = crate::trust_refs::accounts_naming(&*self.source.engine, arn)?;
         self.update_selected(|id, slot| slot.is_loaded() || named.contains(id), f)
     }
 
@@ -450,10 +446,10 @@ impl Catalog {
             let old = published.try_account(&account.id)?.map(|a| &**a);
             let ops = crate::rows::diff(old, account)
                 .map_err(|e| CatalogError::Corrupt(account.id.clone(), e.to_string()))?;
-            add_sealed_rows(&self.rows.rows, &mut batch, ops);
+            add_sealed_rows(&self.source.rows, &mut batch, ops);
             crate::trust_refs::diff(old, account, &mut batch);
         }
-        self.engine.commit(batch)?;
+        self.source.engine.commit(batch)?;
         Ok(())
     }
 
@@ -464,9 +460,16 @@ impl Catalog {
         while q.waiters.leading {
             self.idle.wait(&mut q);
         }
-        self.engine
-            .clear(&[ACCOUNTS, ENTITIES, SKELETONS, crate::trust_refs::TRUST_REFS])?;
-        let empty = Snapshot::empty(self.rows.clone(), self.current.load().aws_policies.clone());
+        self.source.engine.clear(&[
+            ACCOUNTS,
+            ENTITIES,
+            SKELETONS,
+            crate::trust_refs::TRUST_REFS,
+        ])?;
+        let empty = Snapshot::empty(
+            self.source.clone(),
+            self.current.load().aws_policies.clone(),
+        );
         q.working = empty.clone();
         self.current.store(Arc::new(empty));
         self.usage.lock().clear();
@@ -567,11 +570,7 @@ fn migrate_account_rows(
 /// one transaction. In that layout every account's first row is its `a` row; in this one no
 /// row of `entities` is, so the first key tells which layout the store has.
 fn migrate_skeleton_rows(engine: &dyn Engine) -> Result<(), CatalogError> {
-    let mut first = None;
-    engine.scan_each(ENTITIES, &mut |k, _| {
-        first = Some(k.to_owned());
-        false
-    })?;
+    let first = crate::load::first_key(engine, ENTITIES)?;
     if first.is_none_or(|k| table_of(&k) != SKELETONS) {
         return Ok(());
     }

@@ -45,56 +45,27 @@ impl Source {
     pub(crate) fn accounts(&self, ids: &[String]) -> Result<Vec<Account>, CatalogError> {
         let threads = threads().min(ids.len().max(1));
         let chunk = ids.len().div_ceil(threads).max(1);
-        let parts = std::thread::scope(|s| {
-            let workers: Vec<_> = ids
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        let mut out = Vec::new();
-                        for id in part {
-                            out.extend(self.account(id)?);
-                        }
-                        Ok::<_, CatalogError>(out)
-                    })
-                })
-                .collect();
-            workers.into_iter().map(join).collect::<Vec<_>>()
-        });
-        let mut accounts = Vec::with_capacity(ids.len());
-        for part in parts {
-            accounts.append(&mut part?);
-        }
-        Ok(accounts)
+        on_every_core(ids.chunks(chunk), |part| {
+            let mut out = Vec::new();
+            for id in part {
+                out.extend(self.account(id)?);
+            }
+            Ok(out)
+        })
     }
 
     /// Every account with only the rows start-up needs (see the module comment): its own row,
     /// buckets, instances and users.
     pub(crate) fn skeletons(&self) -> Result<Vec<Account>, CatalogError> {
-        let mut first = None;
-        self.engine.scan_each(SKELETONS, &mut |k, _| {
-            first = Some(k.to_owned());
-            false
-        })?;
+        let first = first_key(&*self.engine, SKELETONS)?;
         let last = self.engine.last_key(SKELETONS)?;
         let bounds = match (first, last) {
             (Some(f), Some(l)) => split(&f, &l, threads()),
             _ => return Ok(Vec::new()),
         };
-        let parts = std::thread::scope(|s| {
-            let workers: Vec<_> = bounds
-                .windows(2)
-                .map(|w| {
-                    let (from, to) = (w[0].clone(), w[1].clone());
-                    s.spawn(move || self.skeletons_in(from, to.as_deref()))
-                })
-                .collect();
-            workers.into_iter().map(join).collect::<Vec<_>>()
-        });
-        let mut accounts = Vec::new();
-        for part in parts {
-            accounts.append(&mut part?);
-        }
-        Ok(accounts)
+        on_every_core(bounds.windows(2), |w| {
+            self.skeletons_in(w[0].clone(), w[1].as_deref())
+        })
     }
 
     /// The skeletons of the accounts in `from <= id < to`.
@@ -149,15 +120,44 @@ fn threads() -> usize {
         .clamp(1, 8)
 }
 
-fn join<T>(
-    handle: std::thread::ScopedJoinHandle<'_, Result<T, CatalogError>>,
-) -> Result<T, CatalogError> {
-    handle.join().unwrap_or_else(|_| {
-        Err(CatalogError::Corrupt(
-            ENTITIES.to_owned(),
-            "a loading thread panicked".to_owned(),
-        ))
-    })
+/// Runs `read` on each part on a thread of its own and concatenates what they read, in order.
+fn on_every_core<P: Send, T: Send>(
+    parts: impl Iterator<Item = P>,
+    read: impl Fn(P) -> Result<Vec<T>, CatalogError> + Sync,
+) -> Result<Vec<T>, CatalogError> {
+    let read = &read;
+    let done = std::thread::scope(|s| {
+        let workers: Vec<_> = parts.map(|p| s.spawn(move || read(p))).collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(CatalogError::Corrupt(
+                        ENTITIES.to_owned(),
+                        "a loading thread panicked".to_owned(),
+                    ))
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut out = Vec::new();
+    for part in done {
+        out.append(&mut part?);
+    }
+    Ok(out)
+}
+
+/// The first key of `table`, if it has any.
+pub(crate) fn first_key(
+    engine: &dyn Engine,
+    table: &'static str,
+) -> Result<Option<String>, CatalogError> {
+    let mut first = None;
+    engine.scan_each(table, &mut |k, _| {
+        first = Some(k.to_owned());
+        false
+    })?;
+    Ok(first)
 }
 
 /// Range bounds (`None` = open) splitting the account ids between the first and last key's

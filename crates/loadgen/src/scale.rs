@@ -289,11 +289,9 @@ pub async fn delete_user_time(addr: SocketAddr) -> Result<Duration, String> {
     let delete = call(&format!(
         "Action=DeleteUser&Version=2010-05-08&UserName={name}"
     ))?;
-    for (req, what) in [(create, "CreateUser")] {
-        let reply = conn.send(req, false).await?;
-        if reply.status != 200 {
-            return Err(format!("{what}: HTTP {}", reply.status));
-        }
+    let reply = conn.send(create, false).await?;
+    if reply.status != 200 {
+        return Err(format!("CreateUser: HTTP {}", reply.status));
     }
     let began = Instant::now();
     let reply = conn.send(delete, false).await?;
