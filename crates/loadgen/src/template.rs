@@ -10,7 +10,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http::Method;
 use rolegate_sigv4::{sign_with_key, Payload, SigningKey, SigningParams, Timestamp};
 use sha2::{Digest, Sha256};
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -71,7 +71,7 @@ pub struct Template {
     /// The signing key of the day (days since the epoch) it was derived for: an SDK's
     /// credentials provider caches it too, and four HMACs per request are the generator's
     /// time taken from the server.
-    key: Cell<Option<(i64, SigningKey)>>,
+    key: RefCell<Option<(i64, SigningKey)>>,
 }
 
 /// A signed request as the bytes to write.
@@ -114,7 +114,7 @@ impl Template {
             signed,
             body,
             creds,
-            key: Cell::new(None),
+            key: RefCell::new(None),
         })
     }
 
@@ -227,8 +227,9 @@ impl Template {
             time: clock.now,
         };
         let day = clock.secs.div_euclid(86_400);
-        let key = match self.key.get() {
-            Some((d, k)) if d == day => k,
+        let mut cached = self.key.borrow_mut();
+        let key = match &*cached {
+            Some((d, k)) if *d == day => k,
             _ => {
                 let k = SigningKey::derive(
                     &self.creds.secret,
@@ -236,11 +237,11 @@ impl Template {
                     REGION,
                     self.service,
                 );
-                self.key.set(Some((day, k)));
-                k
+                &cached.insert((day, k)).1
             }
         };
-        let signed = sign_with_key(&sreq, &params, &key).map_err(|e| format!("sign: {e}"))?;
+        let signed = sign_with_key(&sreq, &params, key).map_err(|e| format!("sign: {e}"))?;
+        drop(cached);
         let mut out = BytesMut::with_capacity(512 + bytes.len());
         out.put_slice(self.request_line.as_bytes());
         for (name, value) in [

@@ -83,30 +83,32 @@ pub fn authenticate(
             .check_region(|r| r == "us-east-1", Some("us-east-1"))
             .map_err(|e| sigv4_error(&e, protocol))?;
     }
-    let scope = parsed.scope().clone();
     let key = parsed.access_key_id();
-    let ts = Timestamp::from_unix(now);
     if state.dev_mode && parsed.security_token().is_none() {
         if let Some(account) = dev_root(key) {
             ensure_account(state, account)?;
             return Ok(Authenticated {
                 caller: Caller::root(account, key),
-                scope,
+                scope: parsed.into_scope(),
             });
         }
     }
     let snap = state.catalog.snapshot();
     match Caller::lookup(&snap, &state.tokens, key, parsed.security_token(), now) {
         KeyLookup::Found { secret, caller } => {
-            verifier
-                .verify(&parsed, req, &secret, ts)
+            let verified = verifier
+                .verify(parsed, req, &secret, Timestamp::from_unix(now))
                 .map_err(|e| sigv4_error(&e, protocol))?;
-            state
-                .catalog
-                .record_key_use(key, &scope.service, &scope.region, now);
+            let scope = verified.scope();
+            state.catalog.record_key_use(
+                verified.access_key_id(),
+                &scope.service,
+                &scope.region,
+                now,
+            );
             Ok(Authenticated {
                 caller: *caller,
-                scope,
+                scope: verified.into_scope(),
             })
         }
         KeyLookup::Expired => Err(expired_token(protocol)),

@@ -265,7 +265,6 @@ fn authenticate(
         Err(e) => return Err(s3_sigv4(&e)),
         Ok(p) => p,
     };
-    let scope = parsed.scope().clone();
     let key = parsed.access_key_id();
     if state.dev_mode && parsed.security_token().is_none() {
         if let Some(account) = dev_root(key) {
@@ -285,11 +284,11 @@ fn authenticate(
                 AuthKind::Header => header_hash_mode(req.header("x-amz-content-sha256")),
             };
             if let Mode::Chunked(d) = &mut mode {
-                *d = Some(Box::new(lenient_decoder(&scope, parsed.time())));
+                *d = Some(Box::new(lenient_decoder(parsed.scope(), parsed.time())));
             }
             return Ok(S3Auth {
                 caller: Caller::root(account, key),
-                region: scope.region,
+                region: parsed.into_scope().region,
                 mode,
             });
         }
@@ -298,11 +297,15 @@ fn authenticate(
     match Caller::lookup(&snap, &state.tokens, key, parsed.security_token(), now) {
         KeyLookup::Found { secret, caller } => {
             let verified = verifier
-                .verify(&parsed, req, &secret, Timestamp::from_unix(now))
+                .verify(parsed, req, &secret, Timestamp::from_unix(now))
                 .map_err(|e| s3_sigv4(&e))?;
-            state
-                .catalog
-                .record_key_use(key, &scope.service, &scope.region, now);
+            let scope = verified.scope();
+            state.catalog.record_key_use(
+                verified.access_key_id(),
+                &scope.service,
+                &scope.region,
+                now,
+            );
             let mode = match verified.payload_mode() {
                 PayloadMode::Chunked(_) => Mode::Chunked(verified.chunked_decoder().map(Box::new)),
                 PayloadMode::Unsigned => Mode::Raw(None),
@@ -312,7 +315,7 @@ fn authenticate(
             };
             Ok(S3Auth {
                 caller: *caller,
-                region: scope.region,
+                region: verified.into_scope().region,
                 mode,
             })
         }

@@ -11,6 +11,7 @@
 //! - Headers: the signed headers in the order the client listed them, values trimmed, inner
 //!   whitespace runs collapsed to one space, repeated headers joined with `,`.
 
+use hmac::{Hmac, Mac};
 use percent_encoding::{percent_decode_str, percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
@@ -106,41 +107,90 @@ pub(crate) fn canonical_query(
     s
 }
 
-/// Trims a header value and collapses each inner run of whitespace to one space.
-fn push_normalized_value(out: &mut String, value: &str) {
-    for (i, word) in value.split_ascii_whitespace().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(word);
+/// Where a canonical request is written: a `String` when it must be shown (a signature that
+/// does not match, a client signing), or straight into SHA-256 when the verifier only needs
+/// its hash, which spares every request the strings it would otherwise build and free.
+pub(crate) trait Sink {
+    fn put_bytes(&mut self, b: &[u8]);
+
+    fn put(&mut self, s: &str) {
+        self.put_bytes(s.as_bytes());
     }
 }
 
-/// The canonical header lines (each ending in `\n`) for the signed header names, in the order
-/// given. A signed header the request lacks gets an empty value, so the signature simply
-/// fails to match rather than the server inventing a rule AWS does not state.
-pub(crate) fn canonical_headers(req: &Request<'_>, signed: &[String]) -> String {
-    let mut s = String::with_capacity(256);
-    for name in signed {
-        s.push_str(name);
-        s.push(':');
+impl Sink for String {
+    fn put_bytes(&mut self, b: &[u8]) {
+        // Everything written is text (or hex); a stray byte would show as U+FFFD.
+        self.push_str(&String::from_utf8_lossy(b));
+    }
+}
+
+impl Sink for Sha256 {
+    fn put_bytes(&mut self, b: &[u8]) {
+        Digest::update(self, b);
+    }
+}
+
+impl Sink for Hmac<Sha256> {
+    fn put_bytes(&mut self, b: &[u8]) {
+        Mac::update(self, b);
+    }
+}
+
+/// Whether SigV4 leaves `b` bare (the bytes `UNRESERVED` does not encode).
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+/// Writes the canonical URI of `raw_path`. Most paths are their own canonical form (only
+/// unreserved characters and `/`, no empty or dot segments), and are written as they are.
+fn put_canonical_uri(out: &mut impl Sink, raw_path: &str, s3: bool) {
+    let plain = raw_path.starts_with('/')
+        && raw_path.bytes().all(|b| b == b'/' || is_unreserved(b))
+        && (s3
+            || (!raw_path.contains("//")
+                && !raw_path.split('/').any(|seg| seg == "." || seg == "..")));
+    if plain {
+        out.put(raw_path);
+    } else {
+        out.put(&canonical_uri(raw_path, s3));
+    }
+}
+
+/// Trims a header value and collapses each inner run of whitespace to one space.
+fn put_normalized_value(out: &mut impl Sink, value: &str) {
+    for (i, word) in value.split_ascii_whitespace().enumerate() {
+        if i > 0 {
+            out.put(" ");
+        }
+        out.put(word);
+    }
+}
+
+/// The canonical header lines (each ending in `\n`) for the signed header names (lowercase,
+/// `;`-separated), in the order given. A signed header the request lacks gets an empty value,
+/// so the signature simply fails to match rather than the server inventing a rule AWS does
+/// not state.
+fn put_canonical_headers(out: &mut impl Sink, req: &Request<'_>, signed: &str) {
+    for name in signed.split(';') {
+        out.put(name);
+        out.put(":");
         for (i, v) in req.header_values(name).enumerate() {
             if i > 0 {
-                s.push(',');
+                out.put(",");
             }
-            push_normalized_value(&mut s, v);
+            put_normalized_value(out, v);
         }
-        s.push('\n');
+        out.put("\n");
     }
-    s
 }
 
 /// Everything a canonical request is built from, once the caller has settled the payload hash.
 pub(crate) struct Signable<'r> {
     pub req: &'r Request<'r>,
     pub s3: bool,
-    /// Lowercase signed header names, in the client's order.
-    pub signed_headers: &'r [String],
+    /// Signed header names: lowercase, trimmed, `;`-separated, in the client's order.
+    pub signed_headers: &'r str,
     /// The `SignedHeaders` value exactly as the client sent it.
     pub signed_headers_raw: &'r str,
     pub payload_hash: &'r str,
@@ -151,59 +201,74 @@ pub(crate) struct Signable<'r> {
 impl Signable<'_> {
     /// The canonical request of this request.
     pub fn canonical_request(&self) -> String {
-        let params = crate::request::parse_query(self.req.query);
-        let query = canonical_query(&params, |n| {
-            self.skip_params.iter().any(|s| s.as_bytes() == n)
-        });
-        canonical_request(
-            self.req.method,
-            &canonical_uri(self.req.path, self.s3),
-            &query,
-            &canonical_headers(self.req, self.signed_headers),
-            self.signed_headers_raw,
-            self.payload_hash,
-        )
+        let mut s = String::with_capacity(256 + self.req.query.len());
+        self.write(&mut s);
+        s
     }
-}
 
-/// Assembles the canonical request from its parts.
-pub(crate) fn canonical_request(
-    method: &str,
-    uri: &str,
-    query: &str,
-    headers: &str,
-    signed_headers: &str,
-    payload_hash: &str,
-) -> String {
-    let mut s = String::with_capacity(
-        method.len() + uri.len() + query.len() + headers.len() + signed_headers.len() + 80,
-    );
-    for part in [
-        method,
-        "\n",
-        uri,
-        "\n",
-        query,
-        "\n",
-        headers,
-        "\n",
-        signed_headers,
-        "\n",
-    ] {
-        s.push_str(part);
+    /// The SHA-256 of the canonical request, without building it.
+    pub fn hash(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        self.write(&mut h);
+        h.finalize().into()
     }
-    s.push_str(payload_hash);
-    s
+
+    fn write(&self, out: &mut impl Sink) {
+        out.put(self.req.method);
+        out.put("\n");
+        put_canonical_uri(out, self.req.path, self.s3);
+        out.put("\n");
+        if !self.req.query.is_empty() {
+            let params = crate::request::parse_query(self.req.query);
+            out.put(&canonical_query(&params, |n| {
+                self.skip_params.iter().any(|s| s.as_bytes() == n)
+            }));
+        }
+        out.put("\n");
+        put_canonical_headers(out, self.req, self.signed_headers);
+        out.put("\n");
+        out.put(self.signed_headers_raw);
+        out.put("\n");
+        out.put(self.payload_hash);
+    }
 }
 
 /// `AWS4-HMAC-SHA256\n<time>\n<scope>\n<hex(sha256(canonical request))>`.
 pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
     let mut s = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 67);
-    for part in [ALGORITHM, "\n", amz_date, "\n", scope, "\n"] {
-        s.push_str(part);
-    }
-    push_hex(&mut s, &Sha256::digest(canonical_request.as_bytes()));
+    let hash: [u8; 32] = Sha256::digest(canonical_request.as_bytes()).into();
+    put_string_to_sign(&mut s, amz_date.as_bytes(), &[scope], &hash);
     s
+}
+
+/// Writes the string to sign from the request time, the scope (in pieces, so that the
+/// verifier need not join them) and the canonical request's hash.
+pub(crate) fn put_string_to_sign(
+    out: &mut impl Sink,
+    amz_date: &[u8],
+    scope: &[&str],
+    canonical_request_hash: &[u8; 32],
+) {
+    out.put(ALGORITHM);
+    out.put("\n");
+    out.put_bytes(amz_date);
+    out.put("\n");
+    for part in scope {
+        out.put(part);
+    }
+    out.put("\n");
+    out.put_bytes(&hex_array(canonical_request_hash));
+}
+
+/// Lowercase hex of a digest, on the stack.
+pub(crate) fn hex_array(bytes: &[u8; 32]) -> [u8; 64] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 15)];
+    }
+    out
 }
 
 /// Lowercase hex SHA-256.
@@ -275,6 +340,66 @@ mod tests {
         assert_eq!(canonical_uri("/a/../b", true), "/a/../b");
         assert_eq!(canonical_uri("/test$file.text", true), "/test%24file.text");
         assert_eq!(canonical_uri("", true), "/");
+    }
+
+    #[test]
+    fn paths_written_as_they_are_only_when_canonical() {
+        for s3 in [false, true] {
+            for path in [
+                "/",
+                "/a",
+                "/a/",
+                "/a.b/c~d_e-f",
+                "/a/.../b",
+                "//a",
+                "/a//",
+                "/./a",
+                "/a/.",
+                "/a/..",
+                "/a%20b",
+                "/a b",
+                "/a+b",
+                "",
+                "a/b",
+                "/%2F",
+            ] {
+                let mut streamed = String::new();
+                put_canonical_uri(&mut streamed, path, s3);
+                assert_eq!(streamed, canonical_uri(path, s3), "{path:?}, s3: {s3}");
+            }
+        }
+    }
+
+    #[test]
+    fn hashing_the_canonical_request_equals_hashing_its_text() {
+        let headers = [
+            ("Host", "example.com"),
+            ("X-Amz-Date", "20150830T123600Z"),
+            ("My-Header1", "  a   b  "),
+            ("my-header1", "c"),
+        ];
+        let req = Request {
+            method: "GET",
+            path: "/a/./b//c",
+            query: "z=1&a=%20x",
+            headers: &headers,
+            payload: crate::request::Payload::Bytes(b""),
+        };
+        let signable = Signable {
+            req: &req,
+            s3: false,
+            signed_headers: "host;my-header1;x-amz-date",
+            signed_headers_raw: "host;my-header1;x-amz-date",
+            payload_hash: EMPTY_SHA256,
+            skip_params: &[],
+        };
+        let text = signable.canonical_request();
+        assert_eq!(
+            text,
+            format!("GET\n/a/b/c\na=%20x&z=1\nhost:example.com\nmy-header1:a b,c\nx-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n{EMPTY_SHA256}")
+        );
+        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        assert_eq!(signable.hash(), digest);
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! parsed.check_service("service")?;                  // the region and service it serves
 //! let verifier = Verifier::new(1024);                 // one per server: caches signing keys
 //! let now = Timestamp::parse_amz("20150830T123600Z").unwrap_or(Timestamp::from_unix(0));
-//! let verified = verifier.verify(&parsed, &req, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now)?;
+//! let verified = verifier.verify(parsed, &req, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now)?;
 //! assert_eq!(verified.scope().region, "us-east-1");
 //! # Ok::<(), rolegate_sigv4::SigV4Error>(())
 //! ```

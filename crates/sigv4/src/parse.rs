@@ -61,8 +61,9 @@ pub struct ParsedAuth {
     pub(crate) kind: AuthKind,
     pub(crate) access_key_id: String,
     pub(crate) scope: CredentialScope,
-    /// Signed header names as the client listed them (lowercase, in its order).
-    pub(crate) signed_headers: Vec<String>,
+    /// Signed header names as the client listed them (lowercase, trimmed, `;`-separated, in
+    /// its order).
+    pub(crate) signed_headers: String,
     /// The `SignedHeaders` value exactly as received, for the canonical request.
     pub(crate) signed_headers_raw: String,
     pub(crate) signature: String,
@@ -102,9 +103,13 @@ impl ParsedAuth {
     pub fn scope(&self) -> &CredentialScope {
         &self.scope
     }
+    /// The credential scope, taken out.
+    pub fn into_scope(self) -> CredentialScope {
+        self.scope
+    }
     /// The signed header names, lowercase, in the client's order.
-    pub fn signed_headers(&self) -> &[String] {
-        &self.signed_headers
+    pub fn signed_headers(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers.split(';')
     }
     /// The signature the client sent.
     pub fn signature(&self) -> &str {
@@ -168,7 +173,12 @@ const P_TOKEN: &str = "X-Amz-Security-Token";
 
 /// Reads the authentication of `req`. See the module documentation.
 pub fn parse(req: &Request<'_>) -> Result<ParsedAuth, SigV4Error> {
-    let query = parse_query(req.query);
+    // Most requests have no query: skip decoding one.
+    let query = if req.query.is_empty() {
+        Vec::new()
+    } else {
+        parse_query(req.query)
+    };
     let presigned = query.iter().any(|(n, _)| {
         n == P_ALGORITHM.as_bytes() || n == P_CREDENTIAL.as_bytes() || n == P_SIGNATURE.as_bytes()
     });
@@ -254,7 +264,7 @@ fn parse_header_auth(req: &Request<'_>, auth: &str) -> Result<ParsedAuth, SigV4E
         kind: AuthKind::Header,
         access_key_id,
         scope,
-        signed_headers: split_signed_headers(signed_headers),
+        signed_headers: normalize_signed_headers(signed_headers),
         signed_headers_raw: signed_headers.to_owned(),
         signature: signature.to_owned(),
         time,
@@ -321,7 +331,7 @@ fn parse_query_auth(
         kind: AuthKind::Presigned,
         access_key_id,
         scope,
-        signed_headers: split_signed_headers(&signed_headers),
+        signed_headers: normalize_signed_headers(&signed_headers),
         signed_headers_raw: signed_headers,
         signature,
         time,
@@ -357,46 +367,65 @@ fn parse_credential(
     time: Timestamp,
     presigned: bool,
 ) -> Result<(String, CredentialScope), SigV4Error> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [akid, date, region, service, terminator] = parts.as_slice() else {
+    let mut parts = credential.split('/');
+    let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(SigV4Error::MalformedCredential {
             credential: credential.to_owned(),
             presigned,
         });
     };
-    if *terminator != "aws4_request" {
+    if terminator != "aws4_request" {
         return Err(SigV4Error::Scope {
             kind: ScopeError::Terminator {
-                terminator: (*terminator).to_owned(),
+                terminator: terminator.to_owned(),
             },
             presigned,
         });
     }
-    let request_date = time.date_stamp();
-    if *date != request_date {
+    let same_date = time
+        .amz_bytes()
+        .is_some_and(|amz| amz[..8] == *date.as_bytes());
+    if !same_date {
         return Err(SigV4Error::Scope {
             kind: ScopeError::Date {
-                scope_date: (*date).to_owned(),
-                request_date,
+                scope_date: date.to_owned(),
+                request_date: time.date_stamp(),
                 request_time: time.to_amz(),
             },
             presigned,
         });
     }
     Ok((
-        (*akid).to_owned(),
+        akid.to_owned(),
         CredentialScope {
-            date: (*date).to_owned(),
-            region: (*region).to_owned(),
-            service: (*service).to_owned(),
+            date: date.to_owned(),
+            region: region.to_owned(),
+            service: service.to_owned(),
         },
     ))
 }
 
-fn split_signed_headers(raw: &str) -> Vec<String> {
-    raw.split(';')
+/// The signed header names, trimmed and lowercase; clients send them so already, and then
+/// the value is taken as it is.
+fn normalize_signed_headers(raw: &str) -> String {
+    if !raw
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace())
+    {
+        return raw.to_owned();
+    }
+    let names: Vec<String> = raw
+        .split(';')
         .map(|h| h.trim().to_ascii_lowercase())
-        .collect()
+        .collect();
+    names.join(";")
 }
 
 fn incomplete(message: String, presigned: bool) -> SigV4Error {
@@ -406,21 +435,32 @@ fn incomplete(message: String, presigned: bool) -> SigV4Error {
 /// `host` must be signed, and so must every `x-amz-*` header the request carries, except
 /// `x-amz-security-token`, which some services add after signing.
 fn check_signed_headers(req: &Request<'_>, parsed: &ParsedAuth) -> Result<(), SigV4Error> {
-    let signed = |name: &str| parsed.signed_headers.iter().any(|h| h == name);
+    let signed = |name: &str| {
+        parsed
+            .signed_headers()
+            .any(|h| h.eq_ignore_ascii_case(name))
+    };
     if !signed("host") {
         return Err(SigV4Error::HostNotSigned {
             presigned: parsed.kind == AuthKind::Presigned,
         });
     }
+    let must_sign = |name: &str| {
+        name.get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"))
+            && !name.eq_ignore_ascii_case("x-amz-security-token")
+            && !signed(name)
+    };
+    // Checked without allocating; the names are collected only for the error.
+    if !req.headers.iter().any(|(n, _)| must_sign(n)) {
+        return Ok(());
+    }
     let mut unsigned: Vec<String> = req
         .headers
         .iter()
+        .filter(|(n, _)| must_sign(n))
         .map(|(n, _)| n.to_ascii_lowercase())
-        .filter(|n| n.starts_with("x-amz-") && n != "x-amz-security-token" && !signed(n))
         .collect();
-    if unsigned.is_empty() {
-        return Ok(());
-    }
     unsigned.sort();
     unsigned.dedup();
     Err(SigV4Error::HeadersNotSigned { headers: unsigned })

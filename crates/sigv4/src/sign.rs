@@ -97,7 +97,7 @@ pub fn sign_with_key(
     let canonical_request = Signable {
         req,
         s3,
-        signed_headers: &signed,
+        signed_headers: &signed_raw,
         signed_headers_raw: &signed_raw,
         payload_hash: &payload_hash,
         skip_params: &[],
@@ -163,7 +163,7 @@ pub fn presign(
     let canonical_request = Signable {
         req: &with_query,
         s3,
-        signed_headers: &signed,
+        signed_headers: &signed_raw,
         signed_headers_raw: &signed_raw,
         payload_hash: &payload_hash,
         skip_params: &["X-Amz-Signature"],

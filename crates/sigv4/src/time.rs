@@ -77,21 +77,30 @@ impl Timestamp {
 
     /// `YYYYMMDDTHHMMSSZ`, the form used in `X-Amz-Date` and the string to sign.
     pub fn to_amz(self) -> String {
+        match self.amz_bytes() {
+            Some(b) => String::from_utf8_lossy(&b).into_owned(),
+            None => {
+                let (y, mo, d, h, mi, s) = self.parts();
+                format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+            }
+        }
+    }
+
+    /// [`Timestamp::to_amz`] on the stack, for years 0 to 9999 (every time a request can
+    /// state): every verification writes it, and its first 8 bytes are the scope date.
+    pub(crate) fn amz_bytes(self) -> Option<[u8; 16]> {
         let (y, mo, d, h, mi, s) = self.parts();
         if !(0..=9999).contains(&y) {
-            return format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z");
+            return None;
         }
-        // Every verification writes this: digits by hand rather than through `format!`.
-        let mut out = String::with_capacity(16);
-        for (v, width) in [(y, 4), (mo, 2), (d, 2)] {
-            push_digits(&mut out, v, width);
-        }
-        out.push('T');
-        for v in [h, mi, s] {
-            push_digits(&mut out, v, 2);
-        }
-        out.push('Z');
-        out
+        let mut out = *b"00000000T000000Z";
+        put_digits(&mut out[0..4], y);
+        put_digits(&mut out[4..6], mo);
+        put_digits(&mut out[6..8], d);
+        put_digits(&mut out[9..11], h);
+        put_digits(&mut out[11..13], mi);
+        put_digits(&mut out[13..15], s);
+        Some(out)
     }
 
     /// `YYYYMMDD`, the date of the credential scope.
@@ -173,10 +182,12 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// `v` (0 ≤ v < 10^width) in exactly `width` decimal digits.
-fn push_digits(out: &mut String, v: i64, width: u32) {
-    for k in (0..width).rev() {
-        let digit = (v / 10_i64.pow(k)) % 10;
-        out.push(char::from(b'0' + digit as u8));
+/// Writes the low decimal digits of `v` (not negative) into `out`, zero-padded to its length.
+fn put_digits(out: &mut [u8], mut v: i64) {
+    for slot in out.iter_mut().rev() {
+        // `rem_euclid(10)` is 0..=9, so the cast is exact.
+        *slot = b'0' + v.rem_euclid(10) as u8;
+        v /= 10;
     }
 }
 
@@ -184,6 +195,27 @@ fn push_digits(out: &mut String, v: i64, width: u32) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amz_bytes_is_to_amz_on_the_stack() {
+        for t in [
+            0,
+            1_440_938_160,
+            253_402_300_799,
+            -62_167_219_200,
+            951_782_400,
+        ] {
+            let ts = Timestamp::from_unix(t);
+            let (y, mo, d, h, mi, s) = ts.parts();
+            let want = format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z");
+            assert_eq!(ts.amz_bytes().map(|b| b.to_vec()), Some(want.into_bytes()));
+        }
+        assert_eq!(Timestamp::from_unix(253_402_300_800).amz_bytes(), None);
+        assert_eq!(
+            Timestamp::from_unix(253_402_300_800).to_amz(),
+            "100000101T000000Z"
+        );
+    }
 
     #[test]
     fn amz_round_trip() {

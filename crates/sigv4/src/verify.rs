@@ -7,7 +7,11 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::canonical::{is_s3, sha256_hex, string_to_sign, Signable};
+use hmac::Mac;
+
+use crate::canonical::{
+    hex_array, is_s3, put_string_to_sign, sha256_hex, string_to_sign, Signable,
+};
 use crate::chunked::{ChunkSigner, ChunkedDecoder, ChunkedMode};
 use crate::error::SigV4Error;
 use crate::key_cache::{SigningKey, SigningKeyCache};
@@ -57,30 +61,27 @@ impl PayloadMode {
     }
 }
 
-/// A request whose signature holds. Its `Debug` output leaves the session token and the
-/// signing key out.
+/// A request whose signature holds: its parsed authentication, and what the signature
+/// obliges the caller to check of the body. Its `Debug` output leaves the session token and
+/// the signing key out.
 #[derive(Clone)]
 pub struct Verified {
-    access_key_id: String,
-    scope: CredentialScope,
-    time: Timestamp,
-    signature: String,
+    parsed: ParsedAuth,
     signing_key: SigningKey,
     payload: PayloadMode,
-    security_token: Option<String>,
     decoded_content_length: Option<u64>,
 }
 
 impl std::fmt::Debug for Verified {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verified")
-            .field("access_key_id", &self.access_key_id)
-            .field("scope", &self.scope)
-            .field("time", &self.time)
+            .field("access_key_id", &self.parsed.access_key_id)
+            .field("scope", &self.parsed.scope)
+            .field("time", &self.parsed.time)
             .field("payload", &self.payload)
             .field(
                 "security_token",
-                &self.security_token.as_ref().map(|_| ".."),
+                &self.parsed.security_token.as_ref().map(|_| ".."),
             )
             .finish_non_exhaustive()
     }
@@ -89,19 +90,23 @@ impl std::fmt::Debug for Verified {
 impl Verified {
     /// The access key that signed.
     pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
+        &self.parsed.access_key_id
     }
     /// The credential scope it signed for.
     pub fn scope(&self) -> &CredentialScope {
-        &self.scope
+        &self.parsed.scope
+    }
+    /// The credential scope, taken out.
+    pub fn into_scope(self) -> CredentialScope {
+        self.parsed.scope
     }
     /// The time it signed for.
     pub fn time(&self) -> Timestamp {
-        self.time
+        self.parsed.time
     }
     /// The session token sent with it, signed or not.
     pub fn security_token(&self) -> Option<&str> {
-        self.security_token.as_deref()
+        self.parsed.security_token.as_deref()
     }
     /// What the caller must still check about the body.
     pub fn payload_mode(&self) -> &PayloadMode {
@@ -109,7 +114,7 @@ impl Verified {
     }
     /// The request's signature, which seeds the chunk signatures of an aws-chunked body.
     pub fn signature(&self) -> &str {
-        &self.signature
+        &self.parsed.signature
     }
 
     /// A decoder for an aws-chunked body, seeded with this request's signature and checking
@@ -118,8 +123,8 @@ impl Verified {
         let PayloadMode::Chunked(mode) = self.payload else {
             return None;
         };
-        let signer = ChunkSigner::new(self.signing_key, self.time, &self.scope);
-        let decoder = ChunkedDecoder::new(mode, signer, &self.signature);
+        let signer = ChunkSigner::new(self.signing_key.clone(), self.time(), self.scope());
+        let decoder = ChunkedDecoder::new(mode, signer, self.signature());
         Some(match self.decoded_content_length {
             Some(n) => decoder.with_decoded_length(n),
             None => decoder,
@@ -144,13 +149,12 @@ impl Verifier {
     /// [`verify`], with the signing key taken from (or added to) the cache.
     pub fn verify(
         &self,
-        parsed: &ParsedAuth,
+        parsed: ParsedAuth,
         req: &Request<'_>,
         secret: &str,
         now: Timestamp,
     ) -> Result<Verified, SigV4Error> {
-        let s = &parsed.scope;
-        verify_inner(parsed, req, now, || {
+        verify_inner(parsed, req, now, |s| {
             self.cache.get(secret, &s.date, &s.region, &s.service)
         })
     }
@@ -160,24 +164,23 @@ impl Verifier {
 /// at server time `now`. Derives the signing key every time; a server should hold a
 /// [`Verifier`] instead.
 pub fn verify(
-    parsed: &ParsedAuth,
+    parsed: ParsedAuth,
     req: &Request<'_>,
     secret: &str,
     now: Timestamp,
 ) -> Result<Verified, SigV4Error> {
-    let s = &parsed.scope;
-    verify_inner(parsed, req, now, || {
+    verify_inner(parsed, req, now, |s| {
         SigningKey::derive(secret, &s.date, &s.region, &s.service)
     })
 }
 
 fn verify_inner(
-    parsed: &ParsedAuth,
+    parsed: ParsedAuth,
     req: &Request<'_>,
     now: Timestamp,
-    key: impl FnOnce() -> SigningKey,
+    key: impl FnOnce(&CredentialScope) -> SigningKey,
 ) -> Result<Verified, SigV4Error> {
-    check_time(parsed, now)?;
+    check_time(&parsed, now)?;
     let presigned = parsed.kind == AuthKind::Presigned;
     let s3 = is_s3(&parsed.scope.service);
     let (payload_hash, payload) = payload_hash(req, s3, presigned)?;
@@ -186,36 +189,35 @@ fn verify_inner(
     // so the body is not hashed a second time.
     let declared = (presigned && s3) || req.header("x-amz-content-sha256").is_some();
 
-    let key = key();
-    let scope = parsed.scope.to_scope_string();
-    let amz_date = parsed.time.to_amz();
-    let attempt = |skip: &[&str]| {
-        let creq = Signable {
-            req,
-            s3,
-            signed_headers: &parsed.signed_headers,
-            signed_headers_raw: &parsed.signed_headers_raw,
-            payload_hash: &payload_hash,
-            skip_params: skip,
-        }
-        .canonical_request();
-        let sts = string_to_sign(&amz_date, &scope, &creq);
-        let ok: bool = key
-            .sign(&sts)
-            .as_bytes()
-            .ct_eq(parsed.signature.as_bytes())
-            .into();
-        (ok, creq, sts)
+    let key = key(&parsed.scope);
+    let signable = |skip_params| Signable {
+        req,
+        s3,
+        signed_headers: &parsed.signed_headers,
+        signed_headers_raw: &parsed.signed_headers_raw,
+        payload_hash: &payload_hash,
+        skip_params,
     };
-
     let skip: &[&str] = if presigned { &["X-Amz-Signature"] } else { &[] };
-    let (mut ok, creq, sts) = attempt(skip);
+    let mut ok = signature_matches(&parsed, &key, &signable(skip));
     // Some services let a presigned URL gain X-Amz-Security-Token after it was signed; accept
     // that form too (the token itself is still checked by the caller).
     if !ok && presigned && req.query_param("X-Amz-Security-Token").is_some() {
-        ok = attempt(&["X-Amz-Signature", "X-Amz-Security-Token"]).0;
+        ok = signature_matches(
+            &parsed,
+            &key,
+            &signable(&["X-Amz-Signature", "X-Amz-Security-Token"]),
+        );
     }
     if !ok {
+        // Only now are the canonical request and the string to sign written out, for the
+        // error that shows them.
+        let creq = signable(skip).canonical_request();
+        let sts = string_to_sign(
+            &parsed.time.to_amz(),
+            &parsed.scope.to_scope_string(),
+            &creq,
+        );
         return Err(SigV4Error::SignatureDoesNotMatch {
             canonical_request: creq,
             string_to_sign: sts,
@@ -223,8 +225,8 @@ fn verify_inner(
         });
     }
 
-    if declared {
-        if let (PayloadMode::Sha256(_), Some(computed)) = (&payload, computed_sha256(req.payload)) {
+    if declared && matches!(payload, PayloadMode::Sha256(_)) {
+        if let Some(computed) = computed_sha256(req.payload) {
             payload.check_sha256(&computed)?;
         }
     }
@@ -233,15 +235,41 @@ fn verify_inner(
         .and_then(|v| v.trim().parse::<u64>().ok());
 
     Ok(Verified {
-        access_key_id: parsed.access_key_id.clone(),
-        scope: parsed.scope.clone(),
-        time: parsed.time,
-        signature: parsed.signature.clone(),
+        parsed,
         signing_key: key,
         payload,
-        security_token: parsed.security_token.clone(),
         decoded_content_length,
     })
+}
+
+/// Whether the client's signature is the HMAC of this request's string to sign. Neither the
+/// canonical request nor the string to sign is built: both are streamed into their hashes.
+fn signature_matches(parsed: &ParsedAuth, key: &SigningKey, signable: &Signable<'_>) -> bool {
+    let s = &parsed.scope;
+    let amz_date = match parsed.time.amz_bytes() {
+        Some(b) => b,
+        // A year beyond four digits cannot come from a parsed request; sign its long form.
+        None => {
+            let creq = signable.canonical_request();
+            let sts = string_to_sign(&parsed.time.to_amz(), &s.to_scope_string(), &creq);
+            return key
+                .sign(&sts)
+                .as_bytes()
+                .ct_eq(parsed.signature.as_bytes())
+                .into();
+        }
+    };
+    let mut mac = key.mac();
+    put_string_to_sign(
+        &mut mac,
+        &amz_date,
+        &[&s.date, "/", &s.region, "/", &s.service, "/aws4_request"],
+        &signable.hash(),
+    );
+    let signature: [u8; 32] = mac.finalize().into_bytes().into();
+    hex_array(&signature)
+        .ct_eq(parsed.signature.as_bytes())
+        .into()
 }
 
 fn check_time(parsed: &ParsedAuth, now: Timestamp) -> Result<(), SigV4Error> {

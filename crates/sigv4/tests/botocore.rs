@@ -80,7 +80,7 @@ fn botocore_signed_requests_verify() {
         parsed.check_service(&c.service).unwrap();
         parsed.check_region(|r| r == c.region, None).unwrap();
         let v = verifier
-            .verify(&parsed, &req, secret, now)
+            .verify(parsed.clone(), &req, secret, now)
             .unwrap_or_else(|e| panic!("{}: {}", c.name, e.message_with_details()));
         assert_eq!(v.access_key_id(), f["access_key_id"].as_str().unwrap());
 
@@ -116,7 +116,7 @@ fn botocore_signed_requests_verify() {
         ) || c.body.is_empty()
         {
             assert!(
-                verifier.verify(&parsed, &altered, secret, now).is_err(),
+                verifier.verify(parsed, &altered, secret, now).is_err(),
                 "{}",
                 c.name
             );
@@ -147,7 +147,7 @@ fn botocore_unsigned_trailer_upload_decodes() {
         payload: Payload::Deferred,
     };
     let parsed = parse(&req).unwrap();
-    let v = rolegate_sigv4::verify(&parsed, &req, secret, now).unwrap();
+    let v = rolegate_sigv4::verify(parsed, &req, secret, now).unwrap();
     assert_eq!(
         v.payload_mode(),
         &PayloadMode::Chunked(ChunkedMode::UnsignedWithTrailer)

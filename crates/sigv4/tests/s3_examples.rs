@@ -60,7 +60,7 @@ fn put_object_body_must_match_declared_hash() {
     let v = req
         .with(Some(Payload::Deferred), |r| {
             let p = rolegate_sigv4::parse(r)?;
-            rolegate_sigv4::verify(&p, r, S3_DOC_SECRET, ts(S3_DOC_TIME))
+            rolegate_sigv4::verify(p, r, S3_DOC_SECRET, ts(S3_DOC_TIME))
         })
         .unwrap();
     use sha2::Digest;
@@ -142,7 +142,7 @@ fn chunked_upload_example() {
     let v = req
         .with(Some(Payload::Deferred), |r| {
             let p = rolegate_sigv4::parse(r)?;
-            rolegate_sigv4::verify(&p, r, S3_DOC_SECRET, ts(S3_DOC_TIME))
+            rolegate_sigv4::verify(p, r, S3_DOC_SECRET, ts(S3_DOC_TIME))
         })
         .unwrap();
     assert_eq!(v.signature(), SEED);
@@ -173,7 +173,7 @@ fn chunked_upload_example_tampered_chunk() {
     let v = req
         .with(Some(Payload::Deferred), |r| {
             let p = rolegate_sigv4::parse(r)?;
-            rolegate_sigv4::verify(&p, r, S3_DOC_SECRET, ts(S3_DOC_TIME))
+            rolegate_sigv4::verify(p, r, S3_DOC_SECRET, ts(S3_DOC_TIME))
         })
         .unwrap();
     let mut dec = v.chunked_decoder().unwrap();
@@ -196,7 +196,7 @@ fn chunked_upload_with_trailer_example() {
     let v = req
         .with(Some(Payload::Deferred), |r| {
             let p = rolegate_sigv4::parse(r)?;
-            rolegate_sigv4::verify(&p, r, S3_DOC_SECRET, ts(S3_DOC_TIME))
+            rolegate_sigv4::verify(p, r, S3_DOC_SECRET, ts(S3_DOC_TIME))
         })
         .unwrap();
     assert_eq!(

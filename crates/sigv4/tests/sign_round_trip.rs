@@ -103,7 +103,7 @@ fn presigned_token_signed_or_appended_after_signing() {
     let p = parse(&req).unwrap();
     assert_eq!(p.security_token(), Some(token));
     verifier
-        .verify(&p, &req, SUITE_SECRET, ts(SUITE_TIME))
+        .verify(p, &req, SUITE_SECRET, ts(SUITE_TIME))
         .unwrap();
 
     let appended =
@@ -115,7 +115,7 @@ fn presigned_token_signed_or_appended_after_signing() {
     let p = parse(&req).unwrap();
     assert_eq!(p.security_token(), Some(token));
     verifier
-        .verify(&p, &req, SUITE_SECRET, ts(SUITE_TIME))
+        .verify(p, &req, SUITE_SECRET, ts(SUITE_TIME))
         .unwrap();
 }
 
@@ -141,7 +141,7 @@ fn date_header_instead_of_x_amz_date() {
     req.headers = &with_auth;
     let p = parse(&req).unwrap();
     assert_eq!(p.time(), ts(SUITE_TIME));
-    rolegate_sigv4::verify(&p, &req, SUITE_SECRET, ts(SUITE_TIME)).unwrap();
+    rolegate_sigv4::verify(p, &req, SUITE_SECRET, ts(SUITE_TIME)).unwrap();
 }
 
 fn header_name() -> impl Strategy<Value = String> {
@@ -193,7 +193,7 @@ proptest! {
         with_auth.push(("Authorization", &signed.authorization));
         req.headers = &with_auth;
         let parsed = parse(&req).unwrap();
-        let v = Verifier::new(2).verify(&parsed, &req, SUITE_SECRET, ts(SUITE_TIME).add_secs(skew));
+        let v = Verifier::new(2).verify(parsed, &req, SUITE_SECRET, ts(SUITE_TIME).add_secs(skew));
         prop_assert!(v.is_ok(), "{:?}", v.err().map(|e| e.message_with_details()));
     }
 }

@@ -71,7 +71,7 @@ impl RawRequest {
     pub fn verify(&self, secret: &str, now: Timestamp) -> Result<Verified, SigV4Error> {
         self.with(None, |req| {
             let parsed = parse(req)?;
-            Verifier::new(16).verify(&parsed, req, secret, now)
+            Verifier::new(16).verify(parsed, req, secret, now)
         })
     }
 
