@@ -213,7 +213,7 @@ pub fn json(
         }
         Ok(result) => JsonResponse {
             status: 200,
-            body: result.to_string(),
+            body: crate::protocol::json::body(&result),
             content_type: service.content_type(),
         },
         Err(e) => json_error_response(service, &e),

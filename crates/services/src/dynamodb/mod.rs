@@ -111,7 +111,7 @@ pub(crate) fn error_reply(e: &DdbError) -> JsonResponse {
     }
     JsonResponse {
         status: base.status,
-        body: Value::Object(m).to_string(),
+        body: crate::protocol::json::body(&Value::Object(m)),
         content_type: CONTENT_TYPE_1_0,
     }
 }
@@ -142,7 +142,7 @@ pub fn handle(
         Ok(_) if !ctx.was_authorized() => error_reply(&ServiceError::service_failure().into()),
         Ok(result) => JsonResponse {
             status: 200,
-            body: result.to_string(),
+            body: crate::protocol::json::body(&result),
             content_type: CONTENT_TYPE_1_0,
         },
         Err(e) => error_reply(&e),
