@@ -151,26 +151,43 @@ pub fn new_key_id() -> String {
 }
 
 fn format_uuid(b: &[u8; 16]) -> String {
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Every Decrypt names its key this way: written by hand, not through `format!`.
+    let mut s = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(char::from(HEX[usize::from(byte >> 4)]));
+        s.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    s
 }
 
 /// The 16 bytes of a UUID in its 8-4-4-4-12 form (either case), or `None`.
 pub fn parse_uuid(s: &str) -> Option<[u8; 16]> {
-    let parts: Vec<&str> = s.split('-').collect();
-    let lens = [8, 4, 4, 4, 12];
-    if parts.len() != 5 || parts.iter().zip(lens).any(|(p, l)| p.len() != l) {
+    let s = s.as_bytes();
+    if s.len() != 36 || [8, 13, 18, 23].iter().any(|&i| s[i] != b'-') {
         return None;
     }
-    let bytes = hex::decode(parts.concat()).ok()?;
-    bytes.try_into().ok()
+    let mut digits = s.iter().filter(|&&c| c != b'-');
+    let mut out = [0u8; 16];
+    for byte in &mut out {
+        let hi = hex_value(*digits.next()?)?;
+        let lo = hex_value(*digits.next()?)?;
+        *byte = hi << 4 | lo;
+    }
+    // Exactly 32 digits: a stray '-' elsewhere would leave one short or one over.
+    digits.next().is_none().then_some(out)
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// The encryption context as authenticated data: pairs sorted by key, each string length-prefixed
@@ -315,6 +332,20 @@ mod tests {
         assert_eq!(parse_uuid(&id).map(|b| format_uuid(&b)), Some(id));
         assert!(parse_uuid("not-a-uuid").is_none());
         assert!(parse_uuid("1234abcd-12ab-34cd-56ef-1234567890aX").is_none());
+        assert_eq!(
+            parse_uuid("1234ABCD-12ab-34cd-56EF-1234567890ab").map(|b| format_uuid(&b)),
+            Some("1234abcd-12ab-34cd-56ef-1234567890ab".to_owned())
+        );
+        for bad in [
+            "1234abcd-12ab-34cd-56ef-1234567890a",
+            "1234abcd-12ab-34cd-56ef-1234567890abc",
+            "1234abcd012ab-34cd-56ef-1234567890ab",
+            "1234abc--12ab-34cd-56ef-1234567890ab",
+            "1234abcd-12ab-34cd-56ef-1234567890-b",
+            "1234abcd-12ab-34cd-56ef-1234567890+b",
+        ] {
+            assert!(parse_uuid(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn batch_get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbErro
         subs.check_all_used()?;
         let mut ck = CondKeys::default();
         for k in &keys {
-            key_cond_keys(t.table.as_ref(), k, &mut ck);
+            key_cond_keys(t.table.as_deref(), k, &mut ck);
         }
         if let Some(p) = &projection {
             ck.attributes(p.attribute_names());
@@ -163,7 +163,7 @@ fn batch_write_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbEr
                             Layer::Older,
                         )?;
                         ck.attributes(item.keys());
-                        key_cond_keys(t.table.as_ref(), &item, &mut ck);
+                        key_cond_keys(t.table.as_deref(), &item, &mut ck);
                         Write::Put(item)
                     }
                     (None, Some(d)) => {
@@ -172,7 +172,7 @@ fn batch_write_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbEr
                             d.get("Key").ok_or_else(|| missing("Key"))?,
                             Layer::Older,
                         )?;
-                        key_cond_keys(t.table.as_ref(), &key, &mut ck);
+                        key_cond_keys(t.table.as_deref(), &key, &mut ck);
                         Write::Delete(key)
                     }
                     _ => return Err(validation(

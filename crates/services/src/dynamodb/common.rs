@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rolegate_core::dynamodb::{table_arn, table_key, valid_table_name, Table};
 use rolegate_core::dynamodb_items::{IndexSpec, ItemStoreError, TableId, TableRef};
+use rolegate_core::shared::Shared;
 use rolegate_core::ResourceGuard;
 use rolegate_dynamo::{Item, Layer, Substitutions, Value};
 use rolegate_policy::{Context, ResourcePolicyKind};
@@ -102,13 +103,14 @@ pub(crate) struct Target {
     pub account: String,
     pub region: String,
     pub arn: String,
-    pub table: Option<Table>,
+    /// Shared with the snapshot: a request reads the table's definition without copying it.
+    pub table: Option<Shared<Table>>,
 }
 
 impl Target {
     /// The table, or DynamoDB's "Requested resource not found".
     pub fn existing(&self) -> Result<&Table, DdbError> {
-        self.table.as_ref().ok_or_else(not_found)
+        self.table.as_deref().ok_or_else(not_found)
     }
 }
 
@@ -159,7 +161,7 @@ pub(crate) fn target(ctx: &Ctx<'_>, field: &str, name: &str) -> Result<Target, D
         .snap
         .account(&account)
         .and_then(|a| a.dynamodb_tables.get(&table_key(&region, &table_name)))
-        .map(|t| (**t).clone());
+        .cloned();
     Ok(Target {
         arn: table_arn(&region, &account, &table_name),
         name: table_name,
@@ -259,7 +261,7 @@ pub(crate) fn authorize(
         Some(i) => format!("{}/index/{i}", target.arn),
         None => target.arn.clone(),
     };
-    let policy = target.table.as_ref().and_then(|t| t.policy.as_ref());
+    let policy = target.table.as_deref().and_then(|t| t.policy.as_ref());
     let guard = match policy {
         Some(doc) => ResourceGuard::Policy {
             policy: doc.compiled(),

@@ -91,7 +91,7 @@ fn put_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     subs.check_all_used()?;
     let old_fail = old_on_failure(input)?;
     let capacity = capacity_mode(input)?;
-    key_cond_keys(target.table.as_ref(), &item, &mut keys);
+    key_cond_keys(target.table.as_deref(), &item, &mut keys);
     keys.attributes(item.keys());
     keys.return_values = Some(rv.clone());
     authorize(ctx, "PutItem", &target, None, &keys)?;
@@ -127,7 +127,7 @@ fn get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     };
     subs.check_all_used()?;
     let mut keys = CondKeys::default();
-    key_cond_keys(target.table.as_ref(), &key, &mut keys);
+    key_cond_keys(target.table.as_deref(), &key, &mut keys);
     keys.select = Some(
         if projection.is_some() {
             "SPECIFIC_ATTRIBUTES"
@@ -178,7 +178,7 @@ fn update_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
     if let Some(u) = &update {
         keys.attributes(u.attribute_names());
     }
-    key_cond_keys(target.table.as_ref(), &key, &mut keys);
+    key_cond_keys(target.table.as_deref(), &key, &mut keys);
     keys.return_values = Some(rv.clone());
     authorize(ctx, "UpdateItem", &target, None, &keys)?;
     let table = target.existing()?;
@@ -231,7 +231,7 @@ fn delete_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
     subs.check_all_used()?;
     let old_fail = old_on_failure(input)?;
     let capacity = capacity_mode(input)?;
-    key_cond_keys(target.table.as_ref(), &key, &mut keys);
+    key_cond_keys(target.table.as_deref(), &key, &mut keys);
     keys.return_values = Some(rv.clone());
     authorize(ctx, "DeleteItem", &target, None, &keys)?;
     let table = target.existing()?;

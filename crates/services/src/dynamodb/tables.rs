@@ -366,7 +366,7 @@ pub(crate) fn revision(now: i64) -> String {
 fn describe_table(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let target = table_target(ctx, input)?;
     authorize(ctx, "DescribeTable", &target, None, &CondKeys::default())?;
-    let table = target.table.as_ref().ok_or_else(|| {
+    let table = target.table.as_deref().ok_or_else(|| {
         super::common::ddb_error(
             "ResourceNotFoundException",
             format!(

@@ -119,7 +119,7 @@ fn parse_op(ctx: &mut Ctx<'_>, which: &str, m: &JsonInput) -> Result<(Op, &'stat
     };
     subs.check_all_used()?;
     let old_on_failure = old_on_failure(m)?;
-    key_cond_keys(target.table.as_ref(), &key_item, &mut keys);
+    key_cond_keys(target.table.as_deref(), &key_item, &mut keys);
     authorize(ctx, action, &target, None, &keys)?;
     let op = Op {
         kind,
@@ -135,7 +135,7 @@ fn parse_op(ctx: &mut Ctx<'_>, which: &str, m: &JsonInput) -> Result<(Op, &'stat
 /// Decides one item's change on the working items (queued writes included): its
 /// cancellation reason or change.
 fn decide(s: &Working<'_>, op: &Op) -> Result<Option<Change>, DdbError> {
-    let Some(table) = op.target.table.as_ref() else {
+    let Some(table) = op.target.table.as_deref() else {
         return Err(super::common::not_found());
     };
     let tref = table_ref(table);
@@ -284,7 +284,7 @@ fn transact_get_items(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, Ddb
         };
         subs.check_all_used()?;
         let mut keys = CondKeys::default();
-        key_cond_keys(target.table.as_ref(), &key, &mut keys);
+        key_cond_keys(target.table.as_deref(), &key, &mut keys);
         if let Some(p) = &projection {
             keys.attributes(p.attribute_names());
         }

@@ -163,7 +163,7 @@ fn delete_alias(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, ServiceEr
 
 fn list_aliases(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, ServiceError> {
     let only = match input.str("KeyId")? {
-        Some(k) => Some(resolve(ctx, k, Reach::OwnAccount)?.key.id),
+        Some(k) => Some(resolve(ctx, k, Reach::OwnAccount)?.key.id.clone()),
         None => None,
     };
     authorize_any(ctx, "kms:ListAliases", |_| {})?;

@@ -6,6 +6,7 @@ use crate::error::ServiceError;
 use crate::protocol::json::{missing, JsonInput};
 use crate::validate::Shape;
 use rolegate_core::kms::{alias_arn, key_arn, parse_uuid, KmsKey, KmsKeyState};
+use rolegate_core::shared::Shared;
 use rolegate_core::{Account, ResourceGuard, Snapshot, Tag};
 use rolegate_policy::{CompiledPolicy, Context, ResourcePolicyKind};
 use serde_json::{json, Value};
@@ -73,7 +74,9 @@ pub(crate) enum Reach {
 /// A key found from a KeyId, with the alias it was addressed by.
 #[derive(Clone, Debug)]
 pub(crate) struct Target {
-    pub key: KmsKey,
+    /// Shared with the snapshot: every cryptographic request reads its key without copying
+    /// the policy and material.
+    pub key: Shared<KmsKey>,
     pub alias: Option<String>,
 }
 
@@ -84,11 +87,10 @@ pub(crate) fn live_key<'s>(
     region: &str,
     id: &str,
     now: i64,
-) -> Option<&'s KmsKey> {
+) -> Option<&'s Shared<KmsKey>> {
     snap.account(account)?
         .kms_keys
         .get(id)
-        .map(|k| &**k)
         .filter(|k| k.region == region && !k.is_deleted(now))
 }
 

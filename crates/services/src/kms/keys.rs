@@ -14,6 +14,7 @@ use crate::validate::Shape;
 use rolegate_core::kms::{
     default_key_policy, key_arn, new_key_id, KeyMaterial, KmsKey, KmsKeyState,
 };
+use rolegate_core::shared::Shared;
 use rolegate_core::{PolicyDoc, Tag};
 use rolegate_policy::PolicyKind;
 use serde_json::{json, Map, Value};
@@ -206,7 +207,7 @@ fn create_key(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, ServiceErro
     };
     if let Some(text) = &policy {
         let target = Target {
-            key: key.clone(),
+            key: Shared::new(key.clone()),
             alias: None,
         };
         key.policy = new_key_policy(ctx, &target, text, !bypass)?;
