@@ -131,6 +131,44 @@ impl Sink for Sha256 {
     }
 }
 
+/// SHA-256 fed through a stack buffer. A canonical request arrives in dozens of pieces of a few
+/// bytes, and each `update` of the hasher costs more than copying a piece.
+struct BufferedSha256 {
+    hasher: Sha256,
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl BufferedSha256 {
+    fn new() -> Self {
+        BufferedSha256 {
+            hasher: Sha256::new(),
+            buf: [0; 512],
+            len: 0,
+        }
+    }
+
+    fn finish(mut self) -> [u8; 32] {
+        self.hasher.update(&self.buf[..self.len]);
+        self.hasher.finalize().into()
+    }
+}
+
+impl Sink for BufferedSha256 {
+    fn put_bytes(&mut self, b: &[u8]) {
+        if self.len + b.len() > self.buf.len() {
+            self.hasher.update(&self.buf[..self.len]);
+            self.len = 0;
+            if b.len() > self.buf.len() {
+                self.hasher.update(b);
+                return;
+            }
+        }
+        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
+    }
+}
+
 impl Sink for Hmac<Sha256> {
     fn put_bytes(&mut self, b: &[u8]) {
         Mac::update(self, b);
@@ -208,9 +246,9 @@ impl Signable<'_> {
 
     /// The SHA-256 of the canonical request, without building it.
     pub fn hash(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
+        let mut h = BufferedSha256::new();
         self.write(&mut h);
-        h.finalize().into()
+        h.finish()
     }
 
     fn write(&self, out: &mut impl Sink) {
@@ -400,6 +438,24 @@ mod tests {
         );
         let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
         assert_eq!(signable.hash(), digest);
+
+        // Pieces longer than the hashing buffer, and pieces that straddle it.
+        for n in [300, 505, 511, 512, 513, 1500] {
+            let long = "v".repeat(n);
+            let headers = [("host", "example.com"), ("x-long", long.as_str())];
+            let req = Request {
+                headers: &headers,
+                ..req
+            };
+            let signable = Signable {
+                req: &req,
+                signed_headers: "host;x-long",
+                signed_headers_raw: "host;x-long",
+                ..signable
+            };
+            let digest: [u8; 32] = Sha256::digest(signable.canonical_request().as_bytes()).into();
+            assert_eq!(signable.hash(), digest, "{n}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Mutex;
 
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// HMAC-SHA256 of `data` under `key`.
 pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -80,9 +80,11 @@ impl fmt::Debug for SigningKey {
     }
 }
 
+type Entries = HashMap<Box<[u8]>, SigningKey, foldhash::fast::RandomState>;
+
 /// A bounded, thread-safe cache of signing keys.
 pub struct SigningKeyCache {
-    entries: Mutex<HashMap<[u8; 32], SigningKey>>,
+    entries: Mutex<Entries>,
     capacity: usize,
 }
 
@@ -90,15 +92,16 @@ impl SigningKeyCache {
     /// A cache holding at most `capacity` keys (at least one).
     pub fn new(capacity: usize) -> Self {
         SigningKeyCache {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::default()),
             capacity: capacity.max(1),
         }
     }
 
     /// The signing key for (secret, date, region, service), derived once and then reused.
     pub fn get(&self, secret: &str, date: &str, region: &str, service: &str) -> SigningKey {
-        let id = cache_id(secret, date, region, service);
-        if let Some(k) = self.lock().get(&id) {
+        let mut stack = [0u8; 160];
+        let id = cache_id(&mut stack, secret, date, region, service);
+        if let Some(k) = self.lock().get(&*id) {
             return k.clone();
         }
         // Derive outside the lock: two threads may both derive, which is harmless.
@@ -106,11 +109,11 @@ impl SigningKeyCache {
         let mut map = self.lock();
         if map.len() >= self.capacity {
             // Any victim will do: entries are cheap to re-derive, and old dates die out.
-            if let Some(victim) = map.keys().next().copied() {
+            if let Some(victim) = map.keys().next().cloned() {
                 map.remove(&victim);
             }
         }
-        map.insert(id, key.clone());
+        map.insert(id.into(), key.clone());
         key
     }
 
@@ -124,7 +127,7 @@ impl SigningKeyCache {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], SigningKey>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding the lock cannot leave the map inconsistent (every update is a
         // single insert or remove), so a poisoned lock is still usable.
         self.entries
@@ -148,14 +151,39 @@ impl fmt::Debug for SigningKeyCache {
     }
 }
 
-fn cache_id(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-    let mut h = Sha256::new();
-    // Length prefixes keep ("ab","c") and ("a","bc") apart.
-    for part in [secret, date, region, service] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+/// The cache's key: the secret and the scope, each prefixed with its length so that no two
+/// tuples share an encoding. The secret itself is the key, compared in full on a hit, so a
+/// secret that changes under the same access key id never meets a stale entry. (A SHA-256 of
+/// these used to be the key: two compressions per request, more than the lookup itself.)
+/// Written into `stack` when it fits, as it does for every AWS secret and scope.
+fn cache_id<'b>(
+    stack: &'b mut [u8],
+    secret: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> std::borrow::Cow<'b, [u8]> {
+    let parts = [secret, date, region, service];
+    let len: usize = parts.iter().map(|p| p.len() + 8).sum();
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = match stack.get_mut(..len) {
+        Some(b) => b,
+        None => {
+            heap.resize(len, 0);
+            &mut heap
+        }
+    };
+    let mut at = 0;
+    for part in parts {
+        buf[at..at + 8].copy_from_slice(&(part.len() as u64).to_be_bytes());
+        buf[at + 8..at + 8 + part.len()].copy_from_slice(part.as_bytes());
+        at += 8 + part.len();
     }
-    h.finalize().into()
+    if heap.is_empty() {
+        std::borrow::Cow::Borrowed(&stack[..len])
+    } else {
+        std::borrow::Cow::Owned(heap)
+    }
 }
 
 #[cfg(test)]
@@ -188,5 +216,20 @@ mod tests {
         assert_ne!(a, b);
         c.get("s", "20150831", "us-east-1", "iam");
         assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn cache_keys_are_the_whole_tuple() {
+        let c = SigningKeyCache::new(8);
+        // The same bytes split differently are different keys.
+        let a = c.get("ab", "20150830", "us-east-1", "iam");
+        let b = c.get("a", "b20150830", "us-east-1", "iam");
+        assert_ne!(a, b);
+        // A secret too long for the stack buffer is keyed (and found again) all the same.
+        let long = "k".repeat(400);
+        let l = c.get(&long, "20150830", "us-east-1", "iam");
+        assert_eq!(l, SigningKey::derive(&long, "20150830", "us-east-1", "iam"));
+        assert_eq!(l, c.get(&long, "20150830", "us-east-1", "iam"));
+        assert_eq!(c.len(), 3);
     }
 }
