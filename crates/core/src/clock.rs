@@ -14,9 +14,81 @@ pub fn now_millis() -> i64 {
 }
 
 /// `2026-11-28T10:00:00Z`, as IAM and STS print dates.
+///
+/// Every authorized request writes the time at least twice (`aws:CurrentTime`, its decision
+/// record): years 0 to 9999 are written by hand, which the profile preferred to the `time`
+/// crate's general formatter; other years go through it.
 pub fn iso(secs: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, mo, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return OffsetDateTime::from_unix_timestamp(secs)
+            .ok()
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    }
+    let mut out = *b"0000-00-00T00:00:00Z";
+    for (range, v) in [
+        (0..4, y),
+        (5..7, mo),
+        (8..10, d),
+        (11..13, rem / 3600),
+        (14..16, rem % 3600 / 60),
+        (17..19, rem % 60),
+    ] {
+        let mut v = v;
+        for slot in out[range].iter_mut().rev() {
+            // `rem_euclid(10)` is 0..=9: the cast is exact.
+            *slot = b'0' + v.rem_euclid(10) as u8;
+            v /= 10;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// (year, month, day) of a day count since 1970-01-01, proleptic Gregorian (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_is_rfc3339_in_utc() {
+        let general = |secs: i64| {
+            OffsetDateTime::from_unix_timestamp(secs)
+                .ok()
+                .and_then(|t| t.format(&Rfc3339).ok())
+        };
+        let mut cases = vec![
+            0,
+            -1,
+            951_782_400,   // 2000-02-29
+            951_868_799,   // 2000-02-29T23:59:59
+            4_107_542_400, // 2100-03-01
+            1_798_675_200, // 2026-12-31
+            253_402_300_799,
+            -62_135_596_800, // 0001-01-01
+            -62_167_219_200, // 0000-01-01
+        ];
+        // Every day boundary and a few times of day over eight years, leap years included.
+        cases.extend((0..3000).map(|d| 1_700_000_000 + d * 86_400 + (d % 7) * 3_607));
+        for secs in cases {
+            assert_eq!(Some(iso(secs)), general(secs), "{secs}");
+        }
+        assert_eq!(iso(1_764_324_000), "2025-11-28T10:00:00Z");
+    }
 }
