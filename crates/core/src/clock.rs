@@ -16,26 +16,26 @@ pub fn now_millis() -> i64 {
 /// `2026-11-28T10:00:00Z`, as IAM and STS print dates.
 ///
 /// Every authorized request writes the time at least twice (`aws:CurrentTime`, its decision
-/// record): years 0 to 9999 are written by hand, which the profile preferred to the `time`
-/// crate's general formatter; other years go through it.
+/// record): for years 0 to 9999 the digits are written by hand, which the profile preferred to
+/// the `time` crate's general formatter; other years go through it.
 pub fn iso(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, mo, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        return OffsetDateTime::from_unix_timestamp(secs)
-            .ok()
-            .and_then(|t| t.format(&Rfc3339).ok())
-            .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    let Ok(t) = OffsetDateTime::from_unix_timestamp(secs) else {
+        return "1970-01-01T00:00:00Z".to_owned();
+    };
+    let year = i64::from(t.year());
+    if !(0..=9999).contains(&year) {
+        return t
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned());
     }
     let mut out = *b"0000-00-00T00:00:00Z";
     for (range, v) in [
-        (0..4, y),
-        (5..7, mo),
-        (8..10, d),
-        (11..13, rem / 3600),
-        (14..16, rem % 3600 / 60),
-        (17..19, rem % 60),
+        (0..4, year),
+        (5..7, i64::from(u8::from(t.month()))),
+        (8..10, i64::from(t.day())),
+        (11..13, i64::from(t.hour())),
+        (14..16, i64::from(t.minute())),
+        (17..19, i64::from(t.second())),
     ] {
         let mut v = v;
         for slot in out[range].iter_mut().rev() {
@@ -45,21 +45,6 @@ pub fn iso(secs: i64) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// (year, month, day) of a day count since 1970-01-01, proleptic Gregorian (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@
 use rolegate_core::caller::KeyLookup;
 use rolegate_core::{clock, Account, Caller, CatalogError};
 use rolegate_services::{ServiceError, State};
-use rolegate_sigv4::{parse, CredentialScope, Protocol, Request, SigV4Error, Timestamp, Verifier};
+use rolegate_sigv4::{
+    parse, CredentialScope, Protocol, Request, SigV4Error, Timestamp, Verified, Verifier,
+};
 
 pub(crate) fn sigv4_error(e: &SigV4Error, protocol: Protocol) -> ServiceError {
     ServiceError::new(
@@ -62,6 +64,14 @@ pub(crate) fn ensure_account(state: &State, id: &str) -> Result<(), ServiceError
     }
 }
 
+/// Notes a verified key's last use (service, region, time), as IAM reports it.
+pub(crate) fn record_key_use(state: &State, verified: &Verified, now: i64) {
+    let scope = verified.scope();
+    state
+        .catalog
+        .record_key_use(verified.access_key_id(), &scope.service, &scope.region, now);
+}
+
 pub struct Authenticated {
     pub caller: Caller,
     pub scope: CredentialScope,
@@ -99,13 +109,7 @@ pub fn authenticate(
             let verified = verifier
                 .verify(parsed, req, &secret, Timestamp::from_unix(now))
                 .map_err(|e| sigv4_error(&e, protocol))?;
-            let scope = verified.scope();
-            state.catalog.record_key_use(
-                verified.access_key_id(),
-                &scope.service,
-                &scope.region,
-                now,
-            );
+            record_key_use(state, &verified, now);
             Ok(Authenticated {
                 caller: *caller,
                 scope: verified.into_scope(),

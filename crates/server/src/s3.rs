@@ -299,13 +299,7 @@ fn authenticate(
             let verified = verifier
                 .verify(parsed, req, &secret, Timestamp::from_unix(now))
                 .map_err(|e| s3_sigv4(&e))?;
-            let scope = verified.scope();
-            state.catalog.record_key_use(
-                verified.access_key_id(),
-                &scope.service,
-                &scope.region,
-                now,
-            );
+            crate::auth::record_key_use(state, &verified, now);
             let mode = match verified.payload_mode() {
                 PayloadMode::Chunked(_) => Mode::Chunked(verified.chunked_decoder().map(Box::new)),
                 PayloadMode::Unsigned => Mode::Raw(None),

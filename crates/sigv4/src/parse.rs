@@ -367,15 +367,7 @@ fn parse_credential(
     time: Timestamp,
     presigned: bool,
 ) -> Result<(String, CredentialScope), SigV4Error> {
-    let mut parts = credential.split('/');
-    let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some([akid, date, region, service, terminator]) = split_exact(credential, '/') else {
         return Err(SigV4Error::MalformedCredential {
             credential: credential.to_owned(),
             presigned,
@@ -410,6 +402,16 @@ fn parse_credential(
             service: service.to_owned(),
         },
     ))
+}
+
+/// The `N` parts of `s` separated by `sep`, when there are exactly `N`.
+fn split_exact<const N: usize>(s: &str, sep: char) -> Option<[&str; N]> {
+    let mut parts = s.split(sep);
+    let mut out = [""; N];
+    for slot in &mut out {
+        *slot = parts.next()?;
+    }
+    parts.next().is_none().then_some(out)
 }
 
 /// The signed header names, trimmed and lowercase; clients send them so already, and then

@@ -181,7 +181,6 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
-/// `v` (0 ≤ v < 10^width) in exactly `width` decimal digits.
 /// Writes the low decimal digits of `v` (not negative) into `out`, zero-padded to its length.
 fn put_digits(out: &mut [u8], mut v: i64) {
     for slot in out.iter_mut().rev() {

@@ -145,13 +145,11 @@ fn get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let found = ctx.state.dynamodb.get(&table_ref(table), &k);
     let units = read_units(found.as_deref().map_or(0, item_size), consistent);
     let out = match found {
-        Some(i) => {
-            let out = match &projection {
-                Some(p) => p.apply(&i),
-                None => (*i).clone(),
-            };
-            json!({"Item": item_to_json(&out)})
-        }
+        // The stored item is written out as it is, not copied first.
+        Some(i) => match &projection {
+            Some(p) => json!({"Item": item_to_json(&p.apply(&i))}),
+            None => json!({"Item": item_to_json(&i)}),
+        },
         None => json!({}),
     };
     Ok(with_consumed(out, capacity, &table.name, units))
