@@ -27,7 +27,7 @@ pub use update::Update;
 pub use value::{item_size, key_bytes, key_cmp, nesting_depth, value_size, Item, Value};
 pub use wire::{
     item_from_json, item_from_json_in, item_to_json, value_from_json, value_from_json_in,
-    value_to_json, Layer,
+    value_to_json, ItemJson, Layer,
 };
 
 /// A request DynamoDB refuses (HTTP 400). `code` is the AWS error code: "ValidationException"

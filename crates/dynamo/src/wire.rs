@@ -9,6 +9,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value as Json};
 
 use crate::number::NOT_A_NUMBER;
@@ -297,4 +298,73 @@ pub fn item_to_json(i: &Item) -> Json {
             .map(|(k, v)| (k.clone(), value_to_json(v)))
             .collect(),
     )
+}
+
+/// An item in its wire form, written straight to a serializer: the JSON of [`item_to_json`]
+/// without building a `serde_json::Value` tree first (a map, a key and a value per attribute),
+/// for the answers that carry whole items.
+pub struct ItemJson<'a>(pub &'a Item);
+
+impl Serialize for ItemJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, &ValueJson(v))?;
+        }
+        m.end()
+    }
+}
+
+struct ValueJson<'a>(&'a Value);
+
+impl Serialize for ValueJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        match self.0 {
+            Value::S(v) => m.serialize_entry("S", v)?,
+            Value::N(n) => m.serialize_entry("N", &NumberJson(n))?,
+            Value::B(b) => m.serialize_entry("B", &STANDARD.encode(b))?,
+            Value::Bool(b) => m.serialize_entry("BOOL", b)?,
+            Value::Null => m.serialize_entry("NULL", &true)?,
+            Value::L(l) => m.serialize_entry("L", &ListJson(l))?,
+            Value::M(i) => m.serialize_entry("M", &ItemJson(i))?,
+            Value::Ss(v) => m.serialize_entry("SS", v)?,
+            Value::Ns(v) => m.serialize_entry("NS", &NumbersJson(v))?,
+            Value::Bs(v) => m.serialize_entry("BS", &BlobsJson(v))?,
+        }
+        m.end()
+    }
+}
+
+/// A number as the string DynamoDB sends it.
+struct NumberJson<'a>(&'a Number);
+
+impl Serialize for NumberJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
+}
+
+struct ListJson<'a>(&'a [Value]);
+
+impl Serialize for ListJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(ValueJson))
+    }
+}
+
+struct NumbersJson<'a>(&'a [Number]);
+
+impl Serialize for NumbersJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(NumberJson))
+    }
+}
+
+struct BlobsJson<'a>(&'a [Vec<u8>]);
+
+impl Serialize for BlobsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|b| STANDARD.encode(b)))
+    }
 }

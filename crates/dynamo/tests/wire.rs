@@ -5,7 +5,8 @@
 mod common;
 
 use rolegate_dynamo::{
-    item_size, value_from_json, value_from_json_in, value_to_json, Layer, Value,
+    item_from_json, item_size, item_to_json, value_from_json, value_from_json_in, value_to_json,
+    ItemJson, Layer, Value,
 };
 use serde_json::json;
 
@@ -289,4 +290,28 @@ fn item_sizes() {
     for (rule, j, want) in cases {
         assert_eq!(item_size(&common::item(j)), want, "{rule}");
     }
+}
+
+#[test]
+fn items_written_directly_match_their_json_values() {
+    let item = item_from_json(&json!({
+        "s": {"S": "a \"quoted\" \\ line\nbreak é"},
+        "n": {"N": "-1.50e3"},
+        "b": {"B": "AAEC/w=="},
+        "t": {"BOOL": true},
+        "z": {"NULL": true},
+        "l": {"L": [{"S": "a"}, {"N": "1"}, {"L": []}, {"M": {"k": {"BS": ["AQ=="]}}}]},
+        "m": {"M": {"a": {"M": {"b": {"NULL": true}}}, "empty": {"M": {}}}},
+        "ss": {"SS": ["b", "a"]},
+        "ns": {"NS": ["1", "2.5", "-0.001"]},
+        "bs": {"BS": ["AQ==", "Ag=="]},
+    }))
+    .unwrap();
+    let direct = serde_json::to_string(&ItemJson(&item)).unwrap();
+    let through_value = serde_json::to_string(&item_to_json(&item)).unwrap();
+    assert_eq!(direct, through_value);
+    assert_eq!(
+        serde_json::to_string(&ItemJson(&Default::default())).unwrap(),
+        "{}"
+    );
 }

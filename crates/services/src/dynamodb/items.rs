@@ -2,17 +2,18 @@
 //! projection expressions, ReturnValues and ReturnValuesOnConditionCheckFailure.
 
 use super::common::{
-    authorize, capacity_mode, check_enum, condition_failed, expression, item_member,
+    authorize, capacity_mode, check_enum, condition_failed, consumed_json, expression, item_member,
     old_on_failure, read_units, refuse_legacy, substitutions, table_ref, table_target, validation,
     with_consumed, write_units, CondKeys, DdbError,
 };
 use super::keys::{check_item, check_key, check_update_targets, check_updated};
 use super::Handler;
 use crate::ctx::Ctx;
+use crate::error::ServiceError;
 use crate::protocol::json::{missing, JsonInput};
 use rolegate_core::dynamodb::Table;
 use rolegate_core::dynamodb_items::Change;
-use rolegate_dynamo::{item_size, item_to_json, Condition, Item, Projection, Update};
+use rolegate_dynamo::{item_size, item_to_json, Condition, Item, ItemJson, Projection, Update};
 use serde_json::{json, Map, Value};
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
@@ -115,6 +116,14 @@ fn put_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
 }
 
 fn get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
+    let body = get_item_body(ctx, input)?;
+    serde_json::from_str(&body).map_err(|_| ServiceError::service_failure().into())
+}
+
+/// GetItem's answer, written straight into the response body: the stored item is serialized
+/// from the store's own value, with no `serde_json::Value` tree built and freed in between
+/// (GetItem is the most frequent DynamoDB read; `handle` calls this directly).
+pub(crate) fn get_item_body(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<String, DdbError> {
     let target = table_target(ctx, input)?;
     refuse_legacy(input, &["AttributesToGet"])?;
     let key = item_member(input, "Key")?.ok_or_else(|| DdbError::from(missing("Key")))?;
@@ -144,15 +153,31 @@ fn get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let k = check_key(&table.schema, &key)?;
     let found = ctx.state.dynamodb.get(&table_ref(table), &k);
     let units = read_units(found.as_deref().map_or(0, item_size), consistent);
-    let out = match found {
-        // The stored item is written out as it is, not copied first.
-        Some(i) => match &projection {
-            Some(p) => json!({"Item": item_to_json(&p.apply(&i))}),
-            None => json!({"Item": item_to_json(&i)}),
-        },
-        None => json!({}),
-    };
-    Ok(with_consumed(out, capacity, &table.name, units))
+    // The members in the order `with_consumed` gives them: Item, then ConsumedCapacity.
+    let mut body = Vec::with_capacity(256);
+    body.push(b'{');
+    let written = (|| {
+        if let Some(i) = &found {
+            body.extend_from_slice(b"\"Item\":");
+            match &projection {
+                Some(p) => serde_json::to_writer(&mut body, &ItemJson(&p.apply(i)))?,
+                None => serde_json::to_writer(&mut body, &ItemJson(i))?,
+            }
+        }
+        if let Some(indexes) = capacity {
+            if found.is_some() {
+                body.push(b',');
+            }
+            body.extend_from_slice(b"\"ConsumedCapacity\":");
+            serde_json::to_writer(&mut body, &consumed_json(&table.name, units, indexes))?;
+        }
+        Ok::<_, serde_json::Error>(())
+    })();
+    body.push(b'}');
+    match (written, String::from_utf8(body)) {
+        (Ok(()), Ok(text)) => Ok(text),
+        _ => Err(ServiceError::service_failure().into()),
+    }
 }
 
 fn update_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
