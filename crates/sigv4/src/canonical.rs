@@ -125,12 +125,6 @@ impl Sink for String {
     }
 }
 
-impl Sink for Sha256 {
-    fn put_bytes(&mut self, b: &[u8]) {
-        Digest::update(self, b);
-    }
-}
-
 /// SHA-256 fed through a stack buffer. A canonical request arrives in dozens of pieces of a few
 /// bytes, and each `update` of the hasher costs more than copying a piece.
 struct BufferedSha256 {
@@ -298,9 +292,10 @@ pub(crate) fn put_string_to_sign(
     out.put_bytes(&hex_array(canonical_request_hash));
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Lowercase hex of a digest, on the stack.
 pub(crate) fn hex_array(bytes: &[u8; 32]) -> [u8; 64] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 64];
     for (i, b) in bytes.iter().enumerate() {
         out[2 * i] = HEX[usize::from(b >> 4)];
@@ -318,16 +313,11 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
 /// `hex` crate's `char` iterator showed in profiles.
 pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    push_hex(&mut s, bytes);
-    s
-}
-
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
     }
+    s
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
-    ("BatchGetItem", batch_get_item),
-    ("BatchWriteItem", batch_write_item),
+    ("BatchGetItem", Handler::Value(batch_get_item)),
+    ("BatchWriteItem", Handler::Value(batch_write_item)),
 ];
 
 const MAX_GET: usize = 100;

@@ -17,10 +17,10 @@ use rolegate_dynamo::{item_size, item_to_json, Condition, Item, ItemJson, Projec
 use serde_json::{json, Map, Value};
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
-    ("PutItem", put_item),
-    ("GetItem", get_item),
-    ("UpdateItem", update_item),
-    ("DeleteItem", delete_item),
+    ("PutItem", Handler::Value(put_item)),
+    ("GetItem", Handler::Body(get_item_body)),
+    ("UpdateItem", Handler::Value(update_item)),
+    ("DeleteItem", Handler::Value(delete_item)),
 ];
 
 const RETURN_VALUES: &[&str] = &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"];
@@ -115,15 +115,10 @@ fn put_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     Ok(with_consumed(out, capacity, &table.name, units))
 }
 
-fn get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
-    let body = get_item_body(ctx, input)?;
-    serde_json::from_str(&body).map_err(|_| ServiceError::service_failure().into())
-}
-
 /// GetItem's answer, written straight into the response body: the stored item is serialized
 /// from the store's own value, with no `serde_json::Value` tree built and freed in between
-/// (GetItem is the most frequent DynamoDB read; `handle` calls this directly).
-pub(crate) fn get_item_body(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<String, DdbError> {
+/// (GetItem is the most frequent DynamoDB read).
+fn get_item_body(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<String, DdbError> {
     let target = table_target(ctx, input)?;
     refuse_legacy(input, &["AttributesToGet"])?;
     let key = item_member(input, "Key")?.ok_or_else(|| DdbError::from(missing("Key")))?;

@@ -33,7 +33,14 @@ pub(crate) use common::DdbError;
 pub const TARGET_PREFIX: &str = "DynamoDB_20120810";
 
 /// A handler returns the operation's output object.
-pub type Handler = fn(&mut Ctx<'_>, &JsonInput) -> Result<Value, DdbError>;
+/// An operation's handler. Most answer a JSON value, serialized here; an operation that
+/// answers stored items wholesale (GetItem, the most frequent read) writes its body itself,
+/// so that the items need not be copied into a `Value` tree first.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Value(fn(&mut Ctx<'_>, &JsonInput) -> Result<Value, DdbError>),
+    Body(fn(&mut Ctx<'_>, &JsonInput) -> Result<String, DdbError>),
+}
 
 /// Every routed DynamoDB operation, group by group.
 pub fn operations() -> impl Iterator<Item = (&'static str, Handler)> {
@@ -137,10 +144,9 @@ pub fn handle(
     };
     let params = crate::protocol::Params::default();
     let mut ctx = Ctx::new(state, caller, facts, &params, request_id);
-    // GetItem, the most frequent read, writes its item straight into the body.
-    let answer = match operation {
-        Some("GetItem") => items::get_item_body(&mut ctx, &input),
-        _ => handler(&mut ctx, &input).map(|v| crate::protocol::json::body(&v)),
+    let answer = match handler {
+        Handler::Value(h) => h(&mut ctx, &input).map(|v| crate::protocol::json::body(&v)),
+        Handler::Body(h) => h(&mut ctx, &input),
     };
     match answer {
         // A handler that answered without asking the authorizer is a bug: refuse to answer.

@@ -12,9 +12,12 @@ use rolegate_policy::PolicyKind;
 use serde_json::{json, Value};
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
-    ("PutResourcePolicy", put_resource_policy),
-    ("GetResourcePolicy", get_resource_policy),
-    ("DeleteResourcePolicy", delete_resource_policy),
+    ("PutResourcePolicy", Handler::Value(put_resource_policy)),
+    ("GetResourcePolicy", Handler::Value(get_resource_policy)),
+    (
+        "DeleteResourcePolicy",
+        Handler::Value(delete_resource_policy),
+    ),
 ];
 
 /// DynamoDB's limit on a resource policy's size.

@@ -18,7 +18,10 @@ use rolegate_dynamo::{
 };
 use serde_json::{json, Value};
 
-pub(crate) const OPS: &[(&str, Handler)] = &[("Query", query), ("Scan", scan)];
+pub(crate) const OPS: &[(&str, Handler)] = &[
+    ("Query", Handler::Value(query)),
+    ("Scan", Handler::Value(scan)),
+];
 
 /// A page stops after 1 MB of items read, as DynamoDB's do.
 const PAGE_BYTES: usize = 1024 * 1024;

@@ -17,11 +17,11 @@ use rolegate_policy::PolicyKind;
 use serde_json::{json, Value};
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
-    ("CreateTable", create_table),
-    ("DescribeTable", describe_table),
-    ("ListTables", list_tables),
-    ("UpdateTable", update_table),
-    ("DeleteTable", delete_table),
+    ("CreateTable", Handler::Value(create_table)),
+    ("DescribeTable", Handler::Value(describe_table)),
+    ("ListTables", Handler::Value(list_tables)),
+    ("UpdateTable", Handler::Value(update_table)),
+    ("DeleteTable", Handler::Value(delete_table)),
 ];
 
 fn invalid(message: impl std::fmt::Display) -> DdbError {

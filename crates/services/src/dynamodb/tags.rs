@@ -8,9 +8,9 @@ use crate::protocol::json::{missing, JsonInput};
 use serde_json::{json, Value};
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
-    ("TagResource", tag_resource),
-    ("UntagResource", untag_resource),
-    ("ListTagsOfResource", list_tags_of_resource),
+    ("TagResource", Handler::Value(tag_resource)),
+    ("UntagResource", Handler::Value(untag_resource)),
+    ("ListTagsOfResource", Handler::Value(list_tags_of_resource)),
 ];
 
 /// DynamoDB's limit of tags per resource.

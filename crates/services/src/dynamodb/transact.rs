@@ -19,8 +19,8 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 
 pub(crate) const OPS: &[(&str, Handler)] = &[
-    ("TransactWriteItems", transact_write_items),
-    ("TransactGetItems", transact_get_items),
+    ("TransactWriteItems", Handler::Value(transact_write_items)),
+    ("TransactGetItems", Handler::Value(transact_get_items)),
 ];
 
 const MAX_ITEMS: usize = 100;
