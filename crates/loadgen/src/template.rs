@@ -1,5 +1,5 @@
 //! Pre-built request templates, signed afresh for every request with rolegate's own SigV4
-//! signer (`rolegate_sigv4::sign`), the way an SDK signs: a new `x-amz-date` each second and a
+//! signer (`rolegate_sigv4::authorization_with_key`), the way an SDK signs: a new `x-amz-date` each second and a
 //! new signature each request.
 //!
 //! Everything that does not change between requests (request line, header lines, body and
@@ -8,7 +8,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use http::Method;
-use rolegate_sigv4::{sign_with_key, Payload, SigningKey, SigningParams, Timestamp};
+use rolegate_sigv4::{authorization_with_key, Payload, SigningKey, SigningParams, Timestamp};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -240,7 +240,8 @@ impl Template {
                 &cached.insert((day, k)).1
             }
         };
-        let signed = sign_with_key(&sreq, &params, key).map_err(|e| format!("sign: {e}"))?;
+        let authorization =
+            authorization_with_key(&sreq, &params, key).map_err(|e| format!("sign: {e}"))?;
         drop(cached);
         let mut out = BytesMut::with_capacity(512 + bytes.len());
         out.put_slice(self.request_line.as_bytes());
@@ -250,7 +251,7 @@ impl Template {
         ]
         .into_iter()
         .chain(self.signed.iter().map(|(n, v)| (*n, v.as_str())))
-        .chain([("authorization", signed.authorization.as_str())])
+        .chain([("authorization", authorization.as_str())])
         {
             out.put_slice(name.as_bytes());
             out.put_slice(b": ");

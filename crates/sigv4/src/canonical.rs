@@ -121,7 +121,10 @@ pub(crate) trait Sink {
 impl Sink for String {
     fn put_bytes(&mut self, b: &[u8]) {
         // Everything written is text (or hex); a stray byte would show as U+FFFD.
-        self.push_str(&String::from_utf8_lossy(b));
+        match std::str::from_utf8(b) {
+            Ok(text) => self.push_str(text),
+            Err(_) => self.push_str(&String::from_utf8_lossy(b)),
+        }
     }
 }
 

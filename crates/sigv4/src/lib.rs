@@ -42,6 +42,6 @@ pub use error::{Protocol, ScopeError, SigV4Error};
 pub use key_cache::{SigningKey, SigningKeyCache};
 pub use parse::{parse, AuthKind, CredentialScope, ParsedAuth, MAX_PRESIGNED_EXPIRES};
 pub use request::{Payload, Request};
-pub use sign::{presign, sign, sign_with_key, Signed, SigningParams};
+pub use sign::{authorization_with_key, presign, sign, sign_with_key, Signed, SigningParams};
 pub use time::Timestamp;
 pub use verify::{verify, PayloadMode, Verified, Verifier, MAX_SKEW_SECS};

@@ -6,13 +6,16 @@
 //! `x-amz-security-token`, `x-amz-content-sha256`). [`presign`] returns the query string of a
 //! presigned URL. Like botocore, both sign every header present except a few hop-by-hop ones.
 
-use crate::canonical::{encode_component, is_s3, string_to_sign, Signable, ALGORITHM};
+use crate::canonical::{
+    encode_component, hex_lower, is_s3, put_string_to_sign, string_to_sign, Signable, ALGORITHM,
+};
 use crate::error::SigV4Error;
 use crate::key_cache::SigningKey;
 use crate::parse::CredentialScope;
 use crate::request::Request;
 use crate::time::Timestamp;
 use crate::verify::payload_hash;
+use hmac::Mac;
 
 /// Headers botocore never signs (and `authorization`, which cannot sign itself).
 const NEVER_SIGNED: [&str; 12] = [
@@ -119,6 +122,55 @@ pub fn sign_with_key(
         canonical_request,
         string_to_sign,
     })
+}
+
+/// Only the `Authorization` value of [`sign_with_key`], for a client that sends many requests:
+/// neither the canonical request nor the string to sign is built as text, both are streamed
+/// into their hashes as the verifier does.
+pub fn authorization_with_key(
+    req: &Request<'_>,
+    params: &SigningParams<'_>,
+    key: &SigningKey,
+) -> Result<String, SigV4Error> {
+    let s3 = is_s3(params.service);
+    let (payload_hash, _) = payload_hash(req, s3, false)?;
+    let signed_raw = headers_to_sign(req).join(";");
+    let canonical_hash = Signable {
+        req,
+        s3,
+        signed_headers: &signed_raw,
+        signed_headers_raw: &signed_raw,
+        payload_hash: &payload_hash,
+        skip_params: &[],
+    }
+    .hash();
+    let date = params.time.date_stamp();
+    let scope = [
+        &*date,
+        "/",
+        params.region,
+        "/",
+        params.service,
+        "/aws4_request",
+    ];
+    let mut mac = key.mac();
+    put_string_to_sign(
+        &mut mac,
+        params.time.to_amz().as_bytes(),
+        &scope,
+        &canonical_hash,
+    );
+    let signature: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut out = String::with_capacity(160 + signed_raw.len());
+    for part in [ALGORITHM, " Credential=", params.access_key_id, "/"]
+        .into_iter()
+        .chain(scope)
+        .chain([", SignedHeaders=", &signed_raw, ", Signature="])
+    {
+        out.push_str(part);
+    }
+    out.push_str(&hex_lower(&signature));
+    Ok(out)
 }
 
 /// Presigns `req` for `expires` seconds and returns its full new query string (the original

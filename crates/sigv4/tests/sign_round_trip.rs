@@ -6,7 +6,8 @@ mod common;
 use common::{ts, SUITE_SECRET, SUITE_TIME};
 use proptest::prelude::*;
 use rolegate_sigv4::{
-    parse, presign, sign, sign_with_key, Payload, Request, SigningKey, SigningParams, Verifier,
+    authorization_with_key, parse, presign, sign, sign_with_key, Payload, Request, SigningKey,
+    SigningParams, Verifier,
 };
 
 fn suite_params() -> SigningParams<'static> {
@@ -43,6 +44,10 @@ fn sign_reproduces_the_suite() {
     // A key derived once signs the same; a key of another day does not.
     let key = SigningKey::derive(SUITE_SECRET, "20150830", "us-east-1", "service");
     assert_eq!(sign_with_key(&req, &suite_params(), &key).unwrap(), s);
+    assert_eq!(
+        authorization_with_key(&req, &suite_params(), &key).unwrap(),
+        s.authorization
+    );
     let stale = SigningKey::derive(SUITE_SECRET, "20150829", "us-east-1", "service");
     assert_ne!(
         sign_with_key(&req, &suite_params(), &stale)
@@ -188,6 +193,9 @@ proptest! {
         let mut req = Request { method: "PUT", path: &path, query: &raw_query, headers: &refs, payload: Payload::Bytes(&body) };
         let params = SigningParams { service, ..suite_params() };
         let signed = sign(&req, &params).unwrap();
+        // The streaming signer writes the same header as the one that builds the texts.
+        let key = SigningKey::derive(SUITE_SECRET, "20150830", "us-east-1", service);
+        prop_assert_eq!(&authorization_with_key(&req, &params, &key).unwrap(), &signed.authorization);
 
         let mut with_auth = refs.clone();
         with_auth.push(("Authorization", &signed.authorization));

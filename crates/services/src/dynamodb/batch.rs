@@ -84,8 +84,8 @@ fn batch_get_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbErro
         );
         plans.push((name.clone(), t, keys, projection, ck, consistent));
     }
-    for (_, t, _, _, ck, _) in &plans {
-        authorize(ctx, "BatchGetItem", t, None, ck)?;
+    for (_, t, _, _, ck, _) in &mut plans {
+        authorize(ctx, "BatchGetItem", t, None, std::mem::take(ck))?;
     }
     let capacity = capacity_mode(input)?;
     let mut consumed = Vec::new();
@@ -183,8 +183,8 @@ fn batch_write_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbEr
         }
         plans.push((t, writes, ck));
     }
-    for (t, _, ck) in &plans {
-        authorize(ctx, "BatchWriteItem", t, None, ck)?;
+    for (t, _, ck) in &mut plans {
+        authorize(ctx, "BatchWriteItem", t, None, std::mem::take(ck))?;
     }
     let capacity = capacity_mode(input)?;
     let mut consumed = Vec::new();

@@ -14,6 +14,7 @@ use rolegate_core::ResourceGuard;
 use rolegate_dynamo::{Item, Layer, Substitutions, Value};
 use rolegate_policy::{Context, ResourcePolicyKind};
 use serde_json::{Map, Value as Json};
+use std::borrow::Cow;
 
 /// A DynamoDB error: code, status and message, with the extra members some errors carry.
 #[derive(Clone, Debug)]
@@ -221,12 +222,12 @@ impl CondKeys {
         }
     }
 
-    fn apply(&self, c: &mut Context) {
+    fn apply(self, c: &mut Context) {
         if !self.leading.is_empty() {
-            c.insert_multi("dynamodb:LeadingKeys", self.leading.clone());
+            c.insert_multi("dynamodb:LeadingKeys", self.leading);
         }
         if !self.attributes.is_empty() {
-            c.insert_multi("dynamodb:Attributes", self.attributes.clone());
+            c.insert_multi("dynamodb:Attributes", self.attributes);
         }
         if let Some(s) = &self.select {
             c.insert("dynamodb:Select", s);
@@ -255,34 +256,28 @@ pub(crate) fn authorize(
     operation: &str,
     target: &Target,
     index: Option<&str>,
-    keys: &CondKeys,
+    keys: CondKeys,
 ) -> Result<(), DdbError> {
     let resource = match index {
-        Some(i) => format!("{}/index/{i}", target.arn),
-        None => target.arn.clone(),
+        Some(i) => Cow::Owned(format!("{}/index/{i}", target.arn)),
+        None => Cow::Borrowed(target.arn.as_str()),
     };
-    let policy = target.table.as_deref().and_then(|t| t.policy.as_ref());
-    let guard = match policy {
+    let table = target.table.as_deref();
+    let guard = match table.and_then(|t| t.policy.as_ref()) {
         Some(doc) => ResourceGuard::Policy {
             policy: doc.compiled(),
             kind: ResourcePolicyKind::Standard,
         },
         None => ResourceGuard::None,
     };
-    let account = target.account.clone();
-    let resource_tags: Vec<(String, String)> = target
-        .table
-        .iter()
-        .flat_map(|t| t.tags.iter().map(|x| (x.key.clone(), x.value.clone())))
-        .collect();
     ctx.authorize_on(
         &format!("dynamodb:{operation}"),
         &resource,
-        Some(&account),
+        Some(&target.account),
         guard,
         |c| {
-            for (k, v) in &resource_tags {
-                c.insert(&format!("aws:ResourceTag/{k}"), v);
+            for tag in table.iter().flat_map(|t| &t.tags) {
+                c.insert(&format!("aws:ResourceTag/{}", tag.key), &tag.value);
             }
             keys.apply(c)
         },

@@ -95,7 +95,7 @@ fn put_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     key_cond_keys(target.table.as_deref(), &item, &mut keys);
     keys.attributes(item.keys());
     keys.return_values = Some(rv.clone());
-    authorize(ctx, "PutItem", &target, None, &keys)?;
+    authorize(ctx, "PutItem", &target, None, keys)?;
     let table = target.existing()?;
     check_item(table, &item)?;
     let tref = table_ref(table);
@@ -143,7 +143,7 @@ fn get_item_body(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<String, DdbErro
     if let Some(p) = &projection {
         keys.attributes(p.attribute_names());
     }
-    authorize(ctx, "GetItem", &target, None, &keys)?;
+    authorize(ctx, "GetItem", &target, None, keys)?;
     let table = target.existing()?;
     let k = check_key(&table.schema, &key)?;
     let found = ctx.state.dynamodb.get(&table_ref(table), &k);
@@ -198,7 +198,7 @@ fn update_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
     }
     key_cond_keys(target.table.as_deref(), &key, &mut keys);
     keys.return_values = Some(rv.clone());
-    authorize(ctx, "UpdateItem", &target, None, &keys)?;
+    authorize(ctx, "UpdateItem", &target, None, keys)?;
     let table = target.existing()?;
     let k = check_key(&table.schema, &key)?;
     if let Some(u) = &update {
@@ -251,7 +251,7 @@ fn delete_item(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
     let capacity = capacity_mode(input)?;
     key_cond_keys(target.table.as_deref(), &key, &mut keys);
     keys.return_values = Some(rv.clone());
-    authorize(ctx, "DeleteItem", &target, None, &keys)?;
+    authorize(ctx, "DeleteItem", &target, None, keys)?;
     let table = target.existing()?;
     let k = check_key(&table.schema, &key)?;
     let tref = table_ref(table);

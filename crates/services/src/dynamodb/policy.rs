@@ -51,13 +51,7 @@ fn put_resource_policy(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, Dd
     }
     let doc = PolicyDoc::new(text, PolicyKind::Resource)
         .map_err(|e| validation(format!("Invalid policy document: {}", e.message())))?;
-    authorize(
-        ctx,
-        "PutResourcePolicy",
-        &target,
-        None,
-        &CondKeys::default(),
-    )?;
+    authorize(ctx, "PutResourcePolicy", &target, None, CondKeys::default())?;
     let now = ctx.now();
     let arn = target.arn.clone();
     let (rev, _) = update_table_def(ctx, &target, |t| {
@@ -76,13 +70,7 @@ fn put_resource_policy(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, Dd
 
 fn get_resource_policy(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let target = arn_target(ctx, input)?;
-    authorize(
-        ctx,
-        "GetResourcePolicy",
-        &target,
-        None,
-        &CondKeys::default(),
-    )?;
+    authorize(ctx, "GetResourcePolicy", &target, None, CondKeys::default())?;
     let table = target.existing()?;
     match (&table.policy, &table.policy_revision) {
         (Some(p), Some(r)) => Ok(json!({"Policy": p.text(), "RevisionId": r})),
@@ -98,7 +86,7 @@ fn delete_resource_policy(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value,
         "DeleteResourcePolicy",
         &target,
         None,
-        &CondKeys::default(),
+        CondKeys::default(),
     )?;
     let now = ctx.now();
     let arn = target.arn.clone();

@@ -322,7 +322,7 @@ fn query(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
         }
         None => None,
     };
-    authorize(ctx, "Query", &target, index, &keys)?;
+    authorize(ctx, "Query", &target, index, keys)?;
     let (table, kc) = match (&target.table, parsed) {
         (Some(t), Some(kc)) => (t, kc),
         _ => return Err(super::common::not_found()),
@@ -395,7 +395,7 @@ fn scan(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let mut keys = CondKeys::default();
     let read = read_members(input, &mut subs, &mut keys, Layer::Older)?;
     subs.check_all_used()?;
-    authorize(ctx, "Scan", &target, index, &keys)?;
+    authorize(ctx, "Scan", &target, index, keys)?;
     let table = target.existing()?;
     let src = source(table, index, &read, consistent)?;
     let start = match &read.start {

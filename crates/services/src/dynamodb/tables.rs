@@ -280,18 +280,12 @@ fn create_table(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError>
         ),
         None => None,
     };
-    authorize(ctx, "CreateTable", &target, None, &CondKeys::default())?;
+    authorize(ctx, "CreateTable", &target, None, CondKeys::default())?;
     if !tags.is_empty() {
-        authorize(ctx, "TagResource", &target, None, &CondKeys::default())?;
+        authorize(ctx, "TagResource", &target, None, CondKeys::default())?;
     }
     if policy.is_some() {
-        authorize(
-            ctx,
-            "PutResourcePolicy",
-            &target,
-            None,
-            &CondKeys::default(),
-        )?;
+        authorize(ctx, "PutResourcePolicy", &target, None, CondKeys::default())?;
     }
     if target.account != ctx.account() {
         // Only reachable when another account's resource policy allows CreateTable on a table
@@ -365,7 +359,7 @@ pub(crate) fn revision(now: i64) -> String {
 
 fn describe_table(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let target = table_target(ctx, input)?;
-    authorize(ctx, "DescribeTable", &target, None, &CondKeys::default())?;
+    authorize(ctx, "DescribeTable", &target, None, CondKeys::default())?;
     let table = target.table.as_deref().ok_or_else(|| {
         super::common::ddb_error(
             "ResourceNotFoundException",
@@ -417,7 +411,7 @@ fn list_tables(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> 
 
 fn delete_table(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError> {
     let target = table_target(ctx, input)?;
-    authorize(ctx, "DeleteTable", &target, None, &CondKeys::default())?;
+    authorize(ctx, "DeleteTable", &target, None, CondKeys::default())?;
     let table = target.existing()?.clone();
     if table.deletion_protection {
         return Err(validation(
@@ -473,7 +467,7 @@ fn update_table(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError>
     let tp = throughput(input)?;
     let protection = input.bool("DeletionProtectionEnabled")?;
     let updates = input.structs("GlobalSecondaryIndexUpdates")?;
-    authorize(ctx, "UpdateTable", &target, None, &CondKeys::default())?;
+    authorize(ctx, "UpdateTable", &target, None, CondKeys::default())?;
     let current = target.existing()?.clone();
     if mode.is_none() && tp.is_none() && protection.is_none() && updates.is_empty() {
         return Err(validation(

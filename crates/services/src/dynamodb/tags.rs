@@ -30,7 +30,7 @@ fn tag_resource(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbError>
         request_tags: pairs,
         ..CondKeys::default()
     };
-    authorize(ctx, "TagResource", &target, None, &keys)?;
+    authorize(ctx, "TagResource", &target, None, keys)?;
     update_table_def(ctx, &target, |t| {
         for tag in tags {
             t.tags.retain(|x| x.key != tag.key);
@@ -52,7 +52,7 @@ fn untag_resource(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, DdbErro
         return Err(missing("TagKeys").into());
     }
     let keys_to_remove = input.string_list("TagKeys")?;
-    authorize(ctx, "UntagResource", &target, None, &CondKeys::default())?;
+    authorize(ctx, "UntagResource", &target, None, CondKeys::default())?;
     update_table_def(ctx, &target, |t| {
         t.tags.retain(|x| !keys_to_remove.contains(&x.key));
         Ok(())
@@ -68,7 +68,7 @@ fn list_tags_of_resource(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, 
         "ListTagsOfResource",
         &target,
         None,
-        &CondKeys::default(),
+        CondKeys::default(),
     )?;
     let table = target.existing()?;
     let tags: Vec<Value> = table

@@ -120,7 +120,7 @@ fn parse_op(ctx: &mut Ctx<'_>, which: &str, m: &JsonInput) -> Result<(Op, &'stat
     subs.check_all_used()?;
     let old_on_failure = old_on_failure(m)?;
     key_cond_keys(target.table.as_deref(), &key_item, &mut keys);
-    authorize(ctx, action, &target, None, &keys)?;
+    authorize(ctx, action, &target, None, keys)?;
     let op = Op {
         kind,
         target,
@@ -288,7 +288,7 @@ fn transact_get_items(ctx: &mut Ctx<'_>, input: &JsonInput) -> Result<Value, Ddb
         if let Some(p) = &projection {
             keys.attributes(p.attribute_names());
         }
-        authorize(ctx, "GetItem", &target, None, &keys)?;
+        authorize(ctx, "GetItem", &target, None, keys)?;
         gets.push((target, key, projection));
     }
     let mut responses = Vec::new();
