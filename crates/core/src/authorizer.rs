@@ -9,7 +9,7 @@ use crate::model::{Account, Tag};
 use crate::session::SessionKind;
 use rolegate_policy::{
     evaluate, CompiledPolicy, Context, Decision, Explanation, PolicyKind, PolicySet, PolicyType,
-    Request, ResourcePolicyKind, StatementRef,
+    Request, ResourcePolicyKind, StatementRef, StaticKey,
 };
 
 /// Facts about the request that become global condition keys.
@@ -200,42 +200,57 @@ impl Authorizer {
     pub fn context(snap: &Snapshot, caller: &Caller, facts: &RequestFacts<'_>) -> Context {
         // Key literals in lowercase, as the context stores them: set without a copy.
         let mut ctx = Context::for_principal(&caller.principal);
-        ctx.insert_static("aws:currenttime", &iso(facts.now));
-        ctx.insert_static("aws:epochtime", &facts.now.to_string());
-        ctx.insert_static(
-            "aws:securetransport",
+        ctx.insert_key(const { StaticKey::new("aws:currenttime") }, &iso(facts.now));
+        ctx.insert_key(
+            const { StaticKey::new("aws:epochtime") },
+            &facts.now.to_string(),
+        );
+        ctx.insert_key(
+            const { StaticKey::new("aws:securetransport") },
             if facts.secure_transport {
                 "true"
             } else {
                 "false"
             },
         );
-        ctx.insert_static("aws:viaawsservice", "false");
+        ctx.insert_key(const { StaticKey::new("aws:viaawsservice") }, "false");
         if !facts.source_ip.is_empty() {
-            ctx.insert_static("aws:sourceip", facts.source_ip);
+            ctx.insert_key(const { StaticKey::new("aws:sourceip") }, facts.source_ip);
         }
         if !facts.region.is_empty() {
-            ctx.insert_static("aws:requestedregion", facts.region);
+            ctx.insert_key(
+                const { StaticKey::new("aws:requestedregion") },
+                facts.region,
+            );
         }
         for (k, v) in Authorizer::principal_tags(snap, caller) {
             ctx.insert(&format!("aws:PrincipalTag/{k}"), &v);
         }
         if let Some(s) = caller.session() {
-            ctx.insert_static("aws:tokenissuetime", &iso(s.issued));
-            ctx.insert_static(
-                "aws:multifactorauthpresent",
+            ctx.insert_key(
+                const { StaticKey::new("aws:tokenissuetime") },
+                &iso(s.issued),
+            );
+            ctx.insert_key(
+                const { StaticKey::new("aws:multifactorauthpresent") },
                 if s.mfa { "true" } else { "false" },
             );
             if let Some(si) = &s.source_identity {
-                ctx.insert_static("aws:sourceidentity", si);
+                ctx.insert_key(const { StaticKey::new("aws:sourceidentity") }, si);
             }
             if !s.transitive_tag_keys.is_empty() {
                 ctx.insert_multi("sts:TransitiveTagKeys", s.transitive_tag_keys.clone());
             }
             // An instance profile session: the keys AWS adds to every request it signs.
             if let Some(i) = &s.instance {
-                ctx.insert_static("ec2:sourceinstancearn", &i.instance_arn);
-                ctx.insert_static("ec2:roledelivery", &i.role_delivery);
+                ctx.insert_key(
+                    const { StaticKey::new("ec2:sourceinstancearn") },
+                    &i.instance_arn,
+                );
+                ctx.insert_key(
+                    const { StaticKey::new("ec2:roledelivery") },
+                    &i.role_delivery,
+                );
             }
         }
         ctx

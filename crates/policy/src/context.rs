@@ -46,37 +46,66 @@ impl Typed {
     }
 }
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
 /// FNV-1a of a lowercased key: a lookup compares these integers, and then one string.
 pub(crate) fn key_hash(key_lower: &str) -> u64 {
-    key_lower.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    key_lower.bytes().fold(FNV_OFFSET, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
     })
+}
+
+/// A key name written in the code, lowercased and hashed when compiled: the global keys are
+/// set on every request, and hashing them there showed in profiles.
+#[derive(Clone, Copy, Debug)]
+pub struct StaticKey {
+    name: &'static str,
+    hash: u64,
+}
+
+impl StaticKey {
+    /// Fails to compile (in a `const`) for a name that is not lowercase ASCII.
+    pub const fn new(name: &'static str) -> StaticKey {
+        let b = name.as_bytes();
+        let mut hash = FNV_OFFSET;
+        let mut i = 0;
+        while i < b.len() {
+            assert!(
+                b[i].is_ascii() && !b[i].is_ascii_uppercase(),
+                "a static key is lowercase ASCII"
+            );
+            hash = (hash ^ b[i] as u64).wrapping_mul(FNV_PRIME);
+            i += 1;
+        }
+        StaticKey { name, hash }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 struct Entry {
-    /// Lowercased; borrowed when the key was a lowercase literal ([`Context::insert_static`]).
+    /// Lowercased; borrowed when the key was a lowercase literal ([`Context::insert_key`]).
     key: Cow<'static, str>,
     value: ContextValue,
     typed: TypedValues,
 }
 
-/// The typed readings of an entry's values. A single value (most keys) is read the first time
-/// a condition asks for it, inline: most keys of a request are never compared by a typed
-/// operator, and parsing every value as a date, a number, an address and a boolean when it
-/// was set was most of the cost of building a context. Multiple values are read when set, so
-/// that evaluation never allocates.
+/// The typed readings of an entry's values, made the first time a condition asks for them:
+/// most keys of a request are never compared by a typed operator, and parsing every value as
+/// a date, a number, an address and a boolean when it was set was most of the cost of
+/// building a context. A single value (most keys) is read inline; multiple values (the
+/// DynamoDB attribute names of every item request) into a list, once.
 #[derive(Clone, Debug, PartialEq)]
 enum TypedValues {
     One(OnceLock<Typed>),
-    Many(Vec<Typed>),
+    Many(OnceLock<Vec<Typed>>),
 }
 
 impl TypedValues {
     fn of(value: &ContextValue) -> TypedValues {
         match value {
             ContextValue::Single(_) => TypedValues::One(OnceLock::new()),
-            ContextValue::Multi(vs) => TypedValues::Many(vs.iter().map(|v| Typed::of(v)).collect()),
+            ContextValue::Multi(_) => TypedValues::Many(OnceLock::new()),
         }
     }
 
@@ -85,9 +114,11 @@ impl TypedValues {
             (TypedValues::One(cell), ContextValue::Single(v)) => {
                 std::slice::from_ref(cell.get_or_init(|| Typed::of(v)))
             }
-            (TypedValues::Many(ts), _) => ts,
-            // `of` pairs One with Single; nothing else builds either.
-            (TypedValues::One(_), ContextValue::Multi(_)) => &[],
+            (TypedValues::Many(cell), ContextValue::Multi(vs)) => {
+                cell.get_or_init(|| vs.iter().map(|v| Typed::of(v)).collect())
+            }
+            // `of` pairs One with Single and Many with Multi; nothing else builds either.
+            _ => &[],
         }
     }
 }
@@ -155,36 +186,45 @@ impl Context {
             PrincipalKind::Service => "Service",
             PrincipalKind::WebIdentity => "WebIdentityUser",
         };
-        ctx.insert_static("aws:principaltype", kind);
+        ctx.insert_key(const { StaticKey::new("aws:principaltype") }, kind);
         // "Present in the request context for all signed API requests."
         if p.kind != PrincipalKind::Anonymous {
             let service = p.kind == PrincipalKind::Service;
-            ctx.insert_static(
-                "aws:principalisawsservice",
+            ctx.insert_key(
+                const { StaticKey::new("aws:principalisawsservice") },
                 if service { "true" } else { "false" },
             );
             if service {
-                ctx.insert_static("aws:principalservicename", &p.name);
+                ctx.insert_key(
+                    const { StaticKey::new("aws:principalservicename") },
+                    &p.name,
+                );
             }
         }
         match p.kind {
             PrincipalKind::Anonymous => {
-                ctx.insert_static("aws:principalaccount", "anonymous");
-                ctx.insert_static("aws:userid", "anonymous");
+                ctx.insert_key(
+                    const { StaticKey::new("aws:principalaccount") },
+                    "anonymous",
+                );
+                ctx.insert_key(const { StaticKey::new("aws:userid") }, "anonymous");
             }
             PrincipalKind::Service | PrincipalKind::WebIdentity => {}
             _ => {
-                ctx.insert_static("aws:principalarn", &p.principal_arn);
-                ctx.insert_static("aws:principalaccount", &p.account);
+                ctx.insert_key(
+                    const { StaticKey::new("aws:principalarn") },
+                    &p.principal_arn,
+                );
+                ctx.insert_key(const { StaticKey::new("aws:principalaccount") }, &p.account);
                 let userid = match p.kind {
                     PrincipalKind::Root => p.account.clone(),
                     PrincipalKind::AssumedRole => format!("{}:{}", p.unique_id, p.name),
                     PrincipalKind::FederatedUser => format!("{}:{}", p.account, p.name),
                     _ => p.unique_id.clone(),
                 };
-                ctx.insert_static("aws:userid", &userid);
+                ctx.insert_key(const { StaticKey::new("aws:userid") }, &userid);
                 if p.kind == PrincipalKind::User {
-                    ctx.insert_static("aws:username", &p.name);
+                    ctx.insert_key(const { StaticKey::new("aws:username") }, &p.name);
                 }
             }
         }
@@ -212,12 +252,24 @@ impl Context {
         self.put(key, ContextValue::Single(value.to_owned()));
     }
 
+    /// Sets a single-valued key named in the code ([`StaticKey`]): neither copied nor hashed.
+    pub fn insert_key(&mut self, key: StaticKey, value: &str) {
+        self.put_hashed(
+            key.hash,
+            Cow::Borrowed(key.name),
+            ContextValue::Single(value.to_owned()),
+        );
+    }
+
     pub fn set(&mut self, key: &str, value: ContextValue) {
         self.put(Cow::Owned(lower(key)), value);
     }
 
     fn put(&mut self, key: Cow<'static, str>, value: ContextValue) {
-        let hash = key_hash(&key);
+        self.put_hashed(key_hash(&key), key, value);
+    }
+
+    fn put_hashed(&mut self, hash: u64, key: Cow<'static, str>, value: ContextValue) {
         let typed = TypedValues::of(&value);
         let entry = Entry { key, value, typed };
         match self.find(hash, &entry.key) {
@@ -330,6 +382,12 @@ mod tests {
         b.insert("AWS:SourceIp", "10.0.0.1");
         b.insert("aws:requestedregion", "eu-west-1");
         assert_eq!(a, b);
+        let mut c = Context::new();
+        c.insert_key(const { StaticKey::new("aws:sourceip") }, "10.0.0.1");
+        c.insert_key(const { StaticKey::new("aws:requestedregion") }, "eu-west-1");
+        assert_eq!(a, c, "a key hashed when compiled is the same key");
+        c.insert("AWS:SourceIP", "10.0.0.9");
+        assert_eq!(c.iter().count(), 2, "and is found by any case");
         assert!(a.get("aws:requestedregion").is_some());
         a.insert("aws:SOURCEIP", "10.0.0.9");
         assert_eq!(a.iter().count(), 2);

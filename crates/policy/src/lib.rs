@@ -32,7 +32,7 @@ pub use ast::{
     ResourceSpec, Statement, Version,
 };
 pub use compile::CompiledPolicy;
-pub use context::{Context, ContextValue};
+pub use context::{Context, ContextValue, StaticKey};
 pub use error::PolicyError;
 pub use evaluate::{
     evaluate, Decision, DecisionKind, PolicySet, PolicyType, Request, ResourcePolicyKind,

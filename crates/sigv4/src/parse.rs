@@ -437,10 +437,14 @@ fn incomplete(message: String, presigned: bool) -> SigV4Error {
 /// `host` must be signed, and so must every `x-amz-*` header the request carries, except
 /// `x-amz-security-token`, which some services add after signing.
 fn check_signed_headers(req: &Request<'_>, parsed: &ParsedAuth) -> Result<(), SigV4Error> {
+    // Bytes split by a byte: the list is searched for every `x-amz-*` header of every
+    // request, and splitting the `str` by a `char` (a memchr call per name) showed in profiles.
     let signed = |name: &str| {
         parsed
-            .signed_headers()
-            .any(|h| h.eq_ignore_ascii_case(name))
+            .signed_headers
+            .as_bytes()
+            .split(|&b| b == b';')
+            .any(|h| h.eq_ignore_ascii_case(name.as_bytes()))
     };
     if !signed("host") {
         return Err(SigV4Error::HostNotSigned {
