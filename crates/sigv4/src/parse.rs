@@ -367,7 +367,7 @@ fn parse_credential(
     time: Timestamp,
     presigned: bool,
 ) -> Result<(String, CredentialScope), SigV4Error> {
-    let Some([akid, date, region, service, terminator]) = split_exact(credential, '/') else {
+    let Some([akid, date, region, service, terminator]) = split_exact(credential, b'/') else {
         return Err(SigV4Error::MalformedCredential {
             credential: credential.to_owned(),
             presigned,
@@ -405,13 +405,24 @@ fn parse_credential(
 }
 
 /// The `N` parts of `s` separated by `sep`, when there are exactly `N`.
-fn split_exact<const N: usize>(s: &str, sep: char) -> Option<[&str; N]> {
-    let mut parts = s.split(sep);
+fn split_exact<const N: usize>(s: &str, sep: u8) -> Option<[&str; N]> {
+    // By byte rather than `str::split` by `char` (a memchr call per part): this runs on every
+    // request. `sep` is ASCII, so every cut is at a character boundary.
     let mut out = [""; N];
-    for slot in &mut out {
-        *slot = parts.next()?;
+    let mut rest = s;
+    for (i, slot) in out.iter_mut().enumerate() {
+        if i + 1 == N {
+            if rest.as_bytes().contains(&sep) {
+                return None;
+            }
+            *slot = rest;
+        } else {
+            let at = rest.bytes().position(|b| b == sep)?;
+            *slot = rest.get(..at)?;
+            rest = rest.get(at + 1..)?;
+        }
     }
-    parts.next().is_none().then_some(out)
+    Some(out)
 }
 
 /// The signed header names, trimmed and lowercase; clients send them so already, and then
@@ -470,4 +481,21 @@ fn check_signed_headers(req: &Request<'_>, parsed: &ParsedAuth) -> Result<(), Si
     unsigned.sort();
     unsigned.dedup();
     Err(SigV4Error::HeadersNotSigned { headers: unsigned })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_exact;
+
+    #[test]
+    fn split_exact_wants_exactly_n_parts() {
+        assert_eq!(
+            split_exact::<5>("AKID/20150830/us-east-1/iam/aws4_request", b'/'),
+            Some(["AKID", "20150830", "us-east-1", "iam", "aws4_request"])
+        );
+        assert_eq!(split_exact::<3>("a//é", b'/'), Some(["a", "", "é"]));
+        assert_eq!(split_exact::<3>("a/b", b'/'), None, "too few");
+        assert_eq!(split_exact::<2>("a/b/c", b'/'), None, "too many");
+        assert_eq!(split_exact::<1>("", b'/'), Some([""]));
+    }
 }
