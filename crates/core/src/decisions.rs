@@ -203,8 +203,77 @@ pub struct Decided<'a> {
     policy_type: PolicyType,
     message: Option<&'a str>,
     context: &'a Context,
-    statements: Vec<StatementNote>,
+    statements: Statements<'a>,
     near_misses: Vec<MissNote>,
+}
+
+/// The deciding statements of a record: for an allow (nearly every request) borrowed from the
+/// policies and written without a copy; for a denial, the notes of its explanation.
+#[derive(Debug)]
+enum Statements<'a> {
+    Allowed([Option<AllowNote<'a>>; 2]),
+    Explained(Vec<StatementNote>),
+}
+
+impl Statements<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Statements::Allowed(notes) => notes.iter().all(Option::is_none),
+            Statements::Explained(notes) => notes.is_empty(),
+        }
+    }
+}
+
+impl Serialize for Statements<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Statements::Allowed(notes) => s.collect_seq(notes.iter().flatten()),
+            Statements::Explained(notes) => notes.serialize(s),
+        }
+    }
+}
+
+/// A [`StatementNote`] of an allowing statement, borrowed: written as one.
+#[derive(Clone, Copy, Debug)]
+struct AllowNote<'a> {
+    policy_type: PolicyType,
+    name: Option<&'a str>,
+    statement: u32,
+    sid: Option<&'a str>,
+    resource: &'a str,
+}
+
+impl Serialize for AllowNote<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut r = s.serialize_struct("StatementNote", 5)?;
+        r.serialize_field("policy_type", self.policy_type.describe())?;
+        r.serialize_field("policy", &Label(self))?;
+        r.serialize_field("statement", &self.statement)?;
+        if let Some(sid) = self.sid {
+            r.serialize_field("sid", sid)?;
+        }
+        r.serialize_field("effect", "Allow")?;
+        r.end()
+    }
+}
+
+/// [`policy_label`], written where it goes.
+struct Label<'n, 'a>(&'n AllowNote<'a>);
+
+impl Serialize for Label<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        match (n.name, n.policy_type) {
+            (Some(name), _) => s.serialize_str(name),
+            (None, PolicyType::RoleTrust) => {
+                s.collect_str(&format_args!("trust policy of {}", n.resource))
+            }
+            (None, PolicyType::Resource) => {
+                s.collect_str(&format_args!("resource policy of {}", n.resource))
+            }
+            (None, t) => s.serialize_str(t.describe()),
+        }
+    }
 }
 
 /// The context as the record's `{"key": ["value", ...]}` map.
@@ -252,21 +321,21 @@ impl Serialize for Decided<'_> {
 }
 
 /// The note of a statement that allowed, found by reference without explaining the request.
-fn allow_note(
-    policies: &CallerPolicies,
-    guard: ResourceGuard<'_>,
+fn allow_note<'a>(
+    policies: &'a CallerPolicies,
+    guard: ResourceGuard<'a>,
     at: StatementRef,
-    resource: &str,
-) -> StatementNote {
+    resource: &'a str,
+) -> AllowNote<'a> {
     let policy = Authorizer::policy_of(policies, guard, at);
-    StatementNote {
-        policy_type: at.policy_type.describe().to_owned(),
-        policy: policy_label(policy.and_then(|p| p.name()), at.policy_type, resource),
+    AllowNote {
+        policy_type: at.policy_type,
+        name: policy.and_then(|p| p.name()),
         statement: at.statement,
         sid: policy
             .and_then(|p| p.policy().statements.get(at.statement as usize))
-            .and_then(|s| s.sid.clone()),
-        effect: "Allow".to_owned(),
+            .and_then(|s| s.sid.as_deref()),
+        resource,
     }
 }
 
@@ -280,11 +349,11 @@ pub fn build<'a>(
     request_id: &'a str,
     now: i64,
     caller: &'a Caller,
-    policies: &CallerPolicies,
+    policies: &'a CallerPolicies,
     action: &'a str,
     resource: &'a str,
     resource_account: Option<&'a str>,
-    guard: ResourceGuard<'_>,
+    guard: ResourceGuard<'a>,
     ctx: &'a Context,
     outcome: &'a Result<Decision, Authorization>,
 ) -> Decided<'a> {
@@ -294,13 +363,12 @@ pub fn build<'a>(
     };
     let (statements, near_misses) = match outcome {
         Ok(d) => {
-            let statements = d
-                .principal_statement
-                .into_iter()
-                .chain(d.statement)
-                .map(|at| allow_note(policies, guard, at, resource))
-                .collect();
-            (statements, Vec::new())
+            let note =
+                |at: Option<StatementRef>| at.map(|at| allow_note(policies, guard, at, resource));
+            (
+                Statements::Allowed([note(d.principal_statement), note(d.statement)]),
+                Vec::new(),
+            )
         }
         Err(_) => {
             let e = Authorizer::explain(
@@ -312,7 +380,8 @@ pub fn build<'a>(
                 guard,
                 ctx,
             );
-            notes(&e, resource)
+            let (statements, misses) = notes(&e, resource);
+            (Statements::Explained(statements), misses)
         }
     };
     Decided {
@@ -580,7 +649,7 @@ mod tests {
             policy_type: PolicyType::RoleTrust,
             message: None,
             context: &EMPTY,
-            statements: Vec::new(),
+            statements: Statements::Explained(Vec::new()),
             near_misses: Vec::new(),
         }
     }
@@ -642,6 +711,55 @@ mod tests {
         assert!(!dir.path().join("decisions.log.3").exists());
     }
 
+    /// Allow notes are borrowed and written by hand: they read back as the notes
+    /// `policy_label` and an explanation would have made.
+    #[test]
+    fn allow_notes_read_back_as_statement_notes() {
+        let resource = "arn:aws:iam::222222222222:role/r\"q";
+        let allow = |policy_type, name, sid| AllowNote {
+            policy_type,
+            name,
+            statement: 4,
+            sid,
+            resource,
+        };
+        let cases = [
+            allow(
+                PolicyType::Identity,
+                Some("inline policy p of user \"A\""),
+                Some("S"),
+            ),
+            allow(PolicyType::RoleTrust, None, None),
+            allow(PolicyType::Resource, None, Some("R")),
+            allow(PolicyType::Session, None, None),
+        ];
+        for (a, b) in [(0, 1), (2, 3)] {
+            let d = Decided {
+                statements: Statements::Allowed([Some(cases[a]), Some(cases[b])]),
+                ..decided("allow", DecisionKind::Allow)
+            };
+            let back: DecisionRecord =
+                serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+            let want: Vec<StatementNote> = [cases[a], cases[b]]
+                .iter()
+                .map(|n| StatementNote {
+                    policy_type: n.policy_type.describe().to_owned(),
+                    policy: policy_label(n.name, n.policy_type, resource),
+                    statement: 4,
+                    sid: n.sid.map(str::to_owned),
+                    effect: "Allow".to_owned(),
+                })
+                .collect();
+            assert_eq!(back.statements, want);
+        }
+        let none = Decided {
+            statements: Statements::Allowed([None, None]),
+            ..decided("allow", DecisionKind::Allow)
+        };
+        let line = serde_json::to_string(&none).unwrap();
+        assert!(!line.contains("statements"), "{line}");
+    }
+
     #[test]
     fn everything_decided_reads_back() {
         let mut context = Context::new();
@@ -667,7 +785,7 @@ mod tests {
         let d = Decided {
             message: Some("User: ... is not authorized"),
             context: &context,
-            statements: vec![note.clone()],
+            statements: Statements::Explained(vec![note.clone()]),
             near_misses: vec![miss.clone()],
             ..decided("full", DecisionKind::ExplicitDeny)
         };
