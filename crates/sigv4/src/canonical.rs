@@ -184,7 +184,8 @@ fn put_canonical_uri(out: &mut impl Sink, raw_path: &str, s3: bool) {
         && raw_path.bytes().all(|b| b == b'/' || is_unreserved(b))
         && (s3
             || (!raw_path.contains("//")
-                && !raw_path.split('/').any(|seg| seg == "." || seg == "..")));
+                && !crate::request::split_ascii(raw_path, b'/')
+                    .any(|seg| seg == "." || seg == "..")));
     if plain {
         out.put(raw_path);
     } else {
@@ -207,7 +208,7 @@ fn put_normalized_value(out: &mut impl Sink, value: &str) {
 /// so the signature simply fails to match rather than the server inventing a rule AWS does
 /// not state.
 fn put_canonical_headers(out: &mut impl Sink, req: &Request<'_>, signed: &str) {
-    for name in signed.split(';') {
+    for name in crate::request::split_ascii(signed, b';') {
         out.put(name);
         out.put(":");
         for (i, v) in req.header_values(name).enumerate() {

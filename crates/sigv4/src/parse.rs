@@ -9,7 +9,7 @@
 
 use crate::canonical::{is_s3, ALGORITHM};
 use crate::error::{ScopeError, SigV4Error};
-use crate::request::{parse_query, Request};
+use crate::request::{parse_query, split_ascii, split_once_ascii, Request};
 use crate::time::Timestamp;
 
 /// `X-Amz-Expires` may not reach a week.
@@ -109,7 +109,7 @@ impl ParsedAuth {
     }
     /// The signed header names, lowercase, in the client's order.
     pub fn signed_headers(&self) -> impl Iterator<Item = &str> {
-        self.signed_headers.split(';')
+        crate::request::split_ascii(&self.signed_headers, b';')
     }
     /// The signature the client sent.
     pub fn signature(&self) -> &str {
@@ -206,8 +206,11 @@ fn parse_header_auth(req: &Request<'_>, auth: &str) -> Result<ParsedAuth, SigV4E
     }
 
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-    for kv in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let Some((k, v)) = kv.split_once('=') else {
+    for kv in split_ascii(rest, b',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let Some((k, v)) = split_once_ascii(kv, b'=') else {
             return Err(incomplete(
                 format!("'{kv}' not a valid key=value pair (missing equal-sign) in Authorization header: '{auth}'."),
                 false,
