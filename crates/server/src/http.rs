@@ -131,14 +131,21 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Header names built once: `insert` by a `&str` parses the name on every response, and
+/// copies a name that is not a standard one into a new buffer.
+static X_AMZN_REQUESTID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+
 fn xml(resp: QueryResponse, request_id: &str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(resp.body)));
     *r.status_mut() =
         StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = r.headers_mut();
-    h.insert("content-type", http::HeaderValue::from_static("text/xml"));
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/xml"),
+    );
     if let Ok(v) = http::HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-requestid", v);
+        h.insert(X_AMZN_REQUESTID.clone(), v);
     }
     r
 }
@@ -149,11 +156,11 @@ fn json_reply(resp: JsonResponse, request_id: &str) -> Response<Full<Bytes>> {
         StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = r.headers_mut();
     h.insert(
-        "content-type",
+        http::header::CONTENT_TYPE,
         http::HeaderValue::from_static(resp.content_type),
     );
     if let Ok(v) = http::HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-requestid", v);
+        h.insert(X_AMZN_REQUESTID.clone(), v);
     }
     r
 }

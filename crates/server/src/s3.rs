@@ -380,6 +380,10 @@ pub fn full(b: impl Into<Bytes>) -> RespBody {
     Full::new(b.into()).map_err(|never| match never {}).boxed()
 }
 
+/// Header names built once, as `crate::http` builds its own.
+static X_AMZ_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amz-request-id");
+static X_AMZ_ID_2: http::HeaderName = http::HeaderName::from_static("x-amz-id-2");
+
 fn to_http(r: S3Response, rid: &str) -> Response<RespBody> {
     let body = match r.body {
         S3Body::Empty => Empty::new().map_err(|never| match never {}).boxed(),
@@ -404,8 +408,8 @@ fn to_http(r: S3Response, rid: &str) -> Response<RespBody> {
         }
     }
     if let Ok(v) = http::HeaderValue::from_str(rid) {
-        h.insert("x-amz-request-id", v.clone());
-        h.insert("x-amz-id-2", v);
+        h.insert(X_AMZ_REQUEST_ID.clone(), v.clone());
+        h.insert(X_AMZ_ID_2.clone(), v);
     }
     resp
 }
