@@ -80,6 +80,36 @@ pub struct Signed {
     pub string_to_sign: String,
 }
 
+/// What a header signature needs besides the request: the payload hash and the signed headers.
+struct SignedParts {
+    s3: bool,
+    payload_hash: String,
+    signed_raw: String,
+}
+
+impl SignedParts {
+    fn of(req: &Request<'_>, params: &SigningParams<'_>) -> Result<SignedParts, SigV4Error> {
+        let s3 = is_s3(params.service);
+        let (payload_hash, _) = payload_hash(req, s3, false)?;
+        Ok(SignedParts {
+            s3,
+            payload_hash,
+            signed_raw: headers_to_sign(req).join(";"),
+        })
+    }
+
+    fn signable<'r>(&'r self, req: &'r Request<'r>) -> Signable<'r> {
+        Signable {
+            req,
+            s3: self.s3,
+            signed_headers: &self.signed_raw,
+            signed_headers_raw: &self.signed_raw,
+            payload_hash: &self.payload_hash,
+            skip_params: &[],
+        }
+    }
+}
+
 /// Signs `req` for the `Authorization` header.
 pub fn sign(req: &Request<'_>, params: &SigningParams<'_>) -> Result<Signed, SigV4Error> {
     sign_with_key(req, params, &params.key())
@@ -92,20 +122,10 @@ pub fn sign_with_key(
     params: &SigningParams<'_>,
     key: &SigningKey,
 ) -> Result<Signed, SigV4Error> {
-    let s3 = is_s3(params.service);
-    let (payload_hash, _) = payload_hash(req, s3, false)?;
-    let signed = headers_to_sign(req);
-    let signed_raw = signed.join(";");
+    let parts = SignedParts::of(req, params)?;
+    let signed_raw = &parts.signed_raw;
     let scope = params.scope();
-    let canonical_request = Signable {
-        req,
-        s3,
-        signed_headers: &signed_raw,
-        signed_headers_raw: &signed_raw,
-        payload_hash: &payload_hash,
-        skip_params: &[],
-    }
-    .canonical_request();
+    let canonical_request = parts.signable(req).canonical_request();
     let string_to_sign = string_to_sign(
         &params.time.to_amz(),
         &scope.to_scope_string(),
@@ -132,18 +152,9 @@ pub fn authorization_with_key(
     params: &SigningParams<'_>,
     key: &SigningKey,
 ) -> Result<String, SigV4Error> {
-    let s3 = is_s3(params.service);
-    let (payload_hash, _) = payload_hash(req, s3, false)?;
-    let signed_raw = headers_to_sign(req).join(";");
-    let canonical_hash = Signable {
-        req,
-        s3,
-        signed_headers: &signed_raw,
-        signed_headers_raw: &signed_raw,
-        payload_hash: &payload_hash,
-        skip_params: &[],
-    }
-    .hash();
+    let parts = SignedParts::of(req, params)?;
+    let signed_raw = &parts.signed_raw;
+    let canonical_hash = parts.signable(req).hash();
     let date = params.time.date_stamp();
     let scope = [
         &*date,
@@ -165,7 +176,7 @@ pub fn authorization_with_key(
     for part in [ALGORITHM, " Credential=", params.access_key_id, "/"]
         .into_iter()
         .chain(scope)
-        .chain([", SignedHeaders=", &signed_raw, ", Signature="])
+        .chain([", SignedHeaders=", signed_raw, ", Signature="])
     {
         out.push_str(part);
     }
