@@ -105,11 +105,29 @@ impl DecisionRecord {
 
 /// A policy's name for a person: its name if it has one, else its type and what it guards.
 pub fn policy_label(name: Option<&str>, policy_type: PolicyType, resource: &str) -> String {
-    match (name, policy_type) {
-        (Some(n), _) => n.to_owned(),
-        (None, PolicyType::RoleTrust) => format!("trust policy of {resource}"),
-        (None, PolicyType::Resource) => format!("resource policy of {resource}"),
-        (None, t) => t.describe().to_owned(),
+    Label {
+        name,
+        policy_type,
+        resource,
+    }
+    .to_string()
+}
+
+/// [`policy_label`], written where it goes (a decision record writes it without a copy).
+struct Label<'a> {
+    name: Option<&'a str>,
+    policy_type: PolicyType,
+    resource: &'a str,
+}
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.name, self.policy_type) {
+            (Some(n), _) => f.write_str(n),
+            (None, PolicyType::RoleTrust) => write!(f, "trust policy of {}", self.resource),
+            (None, PolicyType::Resource) => write!(f, "resource policy of {}", self.resource),
+            (None, t) => f.write_str(t.describe()),
+        }
     }
 }
 
@@ -247,32 +265,18 @@ impl Serialize for AllowNote<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut r = s.serialize_struct("StatementNote", 5)?;
         r.serialize_field("policy_type", self.policy_type.describe())?;
-        r.serialize_field("policy", &Label(self))?;
+        let label = Label {
+            name: self.name,
+            policy_type: self.policy_type,
+            resource: self.resource,
+        };
+        r.serialize_field("policy", &format_args!("{label}"))?;
         r.serialize_field("statement", &self.statement)?;
         if let Some(sid) = self.sid {
             r.serialize_field("sid", sid)?;
         }
         r.serialize_field("effect", "Allow")?;
         r.end()
-    }
-}
-
-/// [`policy_label`], written where it goes.
-struct Label<'n, 'a>(&'n AllowNote<'a>);
-
-impl Serialize for Label<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let n = self.0;
-        match (n.name, n.policy_type) {
-            (Some(name), _) => s.serialize_str(name),
-            (None, PolicyType::RoleTrust) => {
-                s.collect_str(&format_args!("trust policy of {}", n.resource))
-            }
-            (None, PolicyType::Resource) => {
-                s.collect_str(&format_args!("resource policy of {}", n.resource))
-            }
-            (None, t) => s.serialize_str(t.describe()),
-        }
     }
 }
 

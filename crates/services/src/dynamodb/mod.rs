@@ -32,7 +32,6 @@ pub(crate) use common::DdbError;
 /// The `X-Amz-Target` prefix of DynamoDB operations.
 pub const TARGET_PREFIX: &str = "DynamoDB_20120810";
 
-/// A handler returns the operation's output object.
 /// An operation's handler. Most answer a JSON value, serialized here; an operation that
 /// answers stored items wholesale (GetItem, the most frequent read) writes its body itself,
 /// so that the items need not be copied into a `Value` tree first.
