@@ -72,103 +72,146 @@ fn parse_url(url: &str) -> Result<(SocketAddr, HostHeader), String> {
     Ok((addr, HostHeader::new(authority)?))
 }
 
-/// Runs every selected target in turn (rolegate, moto, ceiling), one operation at a time.
+/// Measures every selected target, one operation at a time: each operation runs on rolegate,
+/// then on the ceiling, then on moto, before the next operation starts. The machines are shared
+/// and their speed drifts over minutes; measured this way, the figures a ratio compares are
+/// taken seconds apart rather than minutes (all of rolegate's operations used to run before
+/// any of the ceiling's).
 pub async fn run(config: &Config) -> Result<Report, String> {
     let mut targets = Vec::new();
     if let Some(url) = &config.rolegate {
         let (addr, host) = parse_url(url)?;
-        targets.push(measure_target("rolegate", addr, host, config, true).await);
+        targets.push(Target::prepare("rolegate", addr, host, config, true).await);
     }
-    match &config.moto {
-        MotoMode::Off => {}
+    // Kept running, idle between its turns, until the last operation is measured.
+    let ceiling = if config.ceiling {
+        let ceiling = ceiling::Ceiling::start(cores())?;
+        let host = HostHeader::new(&ceiling.addr.to_string())?;
+        targets.push(Target::prepare("ceiling", ceiling.addr, host, config, false).await);
+        Some(ceiling)
+    } else {
+        None
+    };
+    let moto = match &config.moto {
+        MotoMode::Off => None,
         MotoMode::Url(url) => {
             let (addr, host) = parse_url(url)?;
-            targets.push(measure_target("moto", addr, host, config, true).await);
+            targets.push(Target::prepare("moto", addr, host, config, true).await);
+            None
         }
         MotoMode::Auto => {
             let moto = tokio::task::spawn_blocking(moto::Moto::start)
                 .await
                 .map_err(|e| format!("moto start: {e}"))??;
             let host = HostHeader::new(&moto.addr.to_string())?;
-            targets.push(measure_target("moto", moto.addr, host, config, true).await);
-            drop(moto);
+            targets.push(Target::prepare("moto", moto.addr, host, config, true).await);
+            Some(moto)
+        }
+    };
+    for &op in &config.ops {
+        for target in &mut targets {
+            target.measure(op).await;
         }
     }
-    if config.ceiling {
-        let ceiling = ceiling::Ceiling::start(cores())?;
-        let host = HostHeader::new(&ceiling.addr.to_string())?;
-        targets.push(measure_target("ceiling", ceiling.addr, host, config, false).await);
+    if config.mixed {
+        for target in &mut targets {
+            target.measure_mixed().await;
+        }
+    }
+    drop(moto);
+    if let Some(ceiling) = ceiling {
         tokio::task::spawn_blocking(move || drop(ceiling))
             .await
             .map_err(|e| format!("ceiling stop: {e}"))?;
     }
     Ok(Report {
-        targets,
+        targets: targets.into_iter().map(Target::report).collect(),
         connections: config.connections,
         duration: config.duration,
         cores: cores(),
     })
 }
 
-async fn measure_target(
+/// One server under measurement: its fixture (or why it has none), and its rows so far.
+struct Target {
     name: &'static str,
-    addr: SocketAddr,
-    host: HostHeader,
-    config: &Config,
-    with_fixture: bool,
-) -> TargetReport {
-    eprintln!("[{name}] creating the fixture at {addr}");
-    let fixture = if with_fixture {
-        fixture::create(addr).await
-    } else {
-        Ok(fixture::Fixture::placeholder())
-    };
-    let fixture = match fixture {
-        Ok(f) => f,
-        Err(e) => {
+    phase: Phase,
+    fixture: Result<fixture::Fixture, String>,
+    /// The operations that ran on it, for the mixed workload.
+    mix: Vec<Op>,
+    rows: Vec<Row>,
+}
+
+impl Target {
+    async fn prepare(
+        name: &'static str,
+        addr: SocketAddr,
+        host: HostHeader,
+        config: &Config,
+        with_fixture: bool,
+    ) -> Target {
+        eprintln!("[{name}] creating the fixture at {addr}");
+        let fixture = if with_fixture {
+            fixture::create(addr).await
+        } else {
+            Ok(fixture::Fixture::placeholder())
+        };
+        if let Err(e) = &fixture {
             eprintln!("[{name}] fixture failed: {e}");
-            let mut rows: Vec<Row> = config
-                .ops
-                .iter()
-                .map(|op| Row::new(op.name(), Err(e.clone())))
-                .collect();
-            if config.mixed {
-                rows.push(Row::new("mixed", Err(e.clone())));
-            }
-            return TargetReport { name, rows };
         }
-    };
-    let phase = Phase {
-        addr,
-        host,
-        connections: config.connections,
-        warmup: config.warmup,
-        duration: config.duration,
-    };
-    let mut rows = Vec::new();
-    let mut mix = Vec::new();
-    for &op in &config.ops {
-        let outcome = match op.template(&fixture, 0) {
-            Ok(_) => {
-                mix.push(op);
-                eprintln!("[{name}] {}", op.name());
-                phase
-                    .run(|conn| Ok(vec![op.template(&fixture, conn)?]))
+        Target {
+            name,
+            phase: Phase {
+                addr,
+                host,
+                connections: config.connections,
+                warmup: config.warmup,
+                duration: config.duration,
+            },
+            fixture,
+            mix: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    async fn measure(&mut self, op: Op) {
+        let outcome = match &self.fixture {
+            Err(e) => Err(e.clone()),
+            Ok(fixture) => match op.template(fixture, 0) {
+                Ok(_) => {
+                    self.mix.push(op);
+                    eprintln!("[{}] {}", self.name, op.name());
+                    self.phase
+                        .run(|conn| Ok(vec![op.template(fixture, conn)?]))
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        if let (Err(e), Ok(_)) = (&outcome, &self.fixture) {
+            eprintln!("[{}] {}: n/a: {e}", self.name, op.name());
+        }
+        self.rows.push(Row::new(op.name(), outcome));
+    }
+
+    async fn measure_mixed(&mut self) {
+        let outcome = match &self.fixture {
+            Err(e) => Err(e.clone()),
+            Ok(fixture) => {
+                eprintln!("[{}] mixed ({} ops)", self.name, self.mix.len());
+                let mix = &self.mix;
+                self.phase
+                    .run(|conn| mix.iter().map(|op| op.template(fixture, conn)).collect())
                     .await
             }
-            Err(e) => Err(e),
         };
-        if let Err(e) = &outcome {
-            eprintln!("[{name}] {}: n/a: {e}", op.name());
+        self.rows.push(Row::new("mixed", outcome));
+    }
+
+    fn report(self) -> TargetReport {
+        TargetReport {
+            name: self.name,
+            rows: self.rows,
         }
-        rows.push(Row::new(op.name(), outcome));
     }
-    if config.mixed {
-        eprintln!("[{name}] mixed ({} ops)", mix.len());
-        let outcome = phase
-            .run(|conn| mix.iter().map(|op| op.template(&fixture, conn)).collect())
-            .await;
-        rows.push(Row::new("mixed", outcome));
-    }
-    TargetReport { name, rows }
 }

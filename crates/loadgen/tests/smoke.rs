@@ -143,6 +143,45 @@ fn every_supported_op_runs_without_errors() {
     assert!(measured >= 8, "only {measured} rows measured");
 }
 
+/// With the ceiling on, both targets measure the same operations, each in its own window:
+/// rolegate's rows and the ceiling's name the same ops in the same order, and the ceiling
+/// (which answers anything with a fixed body) completes requests in every one of them.
+#[test]
+fn rolegate_and_the_ceiling_measure_the_same_ops() {
+    let server = start();
+    let config = Config {
+        rolegate: Some(format!("http://127.0.0.1:{}", server.port)),
+        moto: MotoMode::Off,
+        ceiling: true,
+        connections: 2,
+        duration: Duration::from_millis(300),
+        warmup: Duration::from_millis(100),
+        ops: vec![Op::GetCallerIdentity, Op::AssumeRole],
+        mixed: true,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = runtime.block_on(run(&config)).unwrap();
+    let names = |t: &str| -> Vec<&str> {
+        let target = report.target(t).unwrap_or_else(|| panic!("{t} measured"));
+        target.rows.iter().map(|r| r.name).collect()
+    };
+    assert_eq!(
+        names("rolegate"),
+        ["get-caller-identity", "assume-role", "mixed"]
+    );
+    assert_eq!(names("ceiling"), names("rolegate"));
+    for row in &report.target("ceiling").unwrap().rows {
+        let stats = row.outcome.as_ref().expect("the ceiling answers every op");
+        assert!(stats.ok > 0 && stats.errors == 0, "{}", row.name);
+    }
+    let rendered = report.render();
+    assert!(rendered.contains("| get-caller-identity |"), "{rendered}");
+}
+
 /// The scale benchmark end to end at a tiny size: the seeded accounts load back with their
 /// roles and policies, and `rolegate-scale` runs both stores without a failed request.
 #[test]
