@@ -4,7 +4,7 @@
 //! before it lands); any other fixture failure fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use rolegate_loadgen::{run, Config, MotoMode, Op};
+use rolegate_loadgen::{run, Config, MotoMode, Op, Report};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -97,17 +97,17 @@ fn start() -> Server {
     server
 }
 
-#[test]
-fn every_supported_op_runs_without_errors() {
-    let server = start();
+/// Runs the generator against `server` on 2 connections (and the ceiling when asked), the
+/// ops then the mixed workload, with a warm-up of a fifth of `duration`.
+fn measure(server: &Server, ceiling: bool, duration: Duration, ops: Vec<Op>) -> Report {
     let config = Config {
         rolegate: Some(format!("http://127.0.0.1:{}", server.port)),
         moto: MotoMode::Off,
-        ceiling: false,
+        ceiling,
         connections: 2,
-        duration: Duration::from_secs(1),
-        warmup: Duration::from_millis(200),
-        ops: Op::ALL.to_vec(),
+        duration,
+        warmup: duration / 5,
+        ops,
         mixed: true,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -115,7 +115,13 @@ fn every_supported_op_runs_without_errors() {
         .enable_all()
         .build()
         .unwrap();
-    let report = runtime.block_on(run(&config)).unwrap();
+    runtime.block_on(run(&config)).unwrap()
+}
+
+#[test]
+fn every_supported_op_runs_without_errors() {
+    let server = start();
+    let report = measure(&server, false, Duration::from_secs(1), Op::ALL.to_vec());
     println!("{}", report.render());
     let rolegate = report.target("rolegate").expect("rolegate measured");
     assert_eq!(rolegate.rows.len(), Op::ALL.len() + 1, "every op and mixed");
@@ -149,22 +155,8 @@ fn every_supported_op_runs_without_errors() {
 #[test]
 fn rolegate_and_the_ceiling_measure_the_same_ops() {
     let server = start();
-    let config = Config {
-        rolegate: Some(format!("http://127.0.0.1:{}", server.port)),
-        moto: MotoMode::Off,
-        ceiling: true,
-        connections: 2,
-        duration: Duration::from_millis(300),
-        warmup: Duration::from_millis(100),
-        ops: vec![Op::GetCallerIdentity, Op::AssumeRole],
-        mixed: true,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let report = runtime.block_on(run(&config)).unwrap();
+    let ops = vec![Op::GetCallerIdentity, Op::AssumeRole];
+    let report = measure(&server, true, Duration::from_millis(300), ops);
     let names = |t: &str| -> Vec<&str> {
         let target = report.target(t).unwrap_or_else(|| panic!("{t} measured"));
         target.rows.iter().map(|r| r.name).collect()
