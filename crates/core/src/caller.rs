@@ -27,7 +27,8 @@ pub struct Caller {
 /// The outcome of looking up the key of a request.
 pub enum KeyLookup {
     Found {
-        secret: String,
+        /// Shared with the key index for long-term keys (no copy per request).
+        secret: Arc<str>,
         caller: Box<Caller>,
     },
     /// No such key, a disabled key, or a token we did not seal.
@@ -148,12 +149,12 @@ impl Caller {
             }
         };
         KeyLookup::Found {
-            secret: entry.secret.to_string(),
+            secret: entry.secret.clone(),
             caller: Box::new(caller),
         }
     }
 
-    fn from_session(snap: &Snapshot, s: Session) -> Option<(String, Caller)> {
+    fn from_session(snap: &Snapshot, s: Session) -> Option<(Arc<str>, Caller)> {
         let principal = match &s.kind {
             SessionKind::Role {
                 role_arn,
@@ -168,7 +169,7 @@ impl Caller {
             }
             SessionKind::Federated { name, .. } => Principal::federated_user(&s.account, name),
         };
-        let secret = s.secret.clone();
+        let secret = Arc::from(s.secret.as_str());
         Some((
             secret,
             Caller {

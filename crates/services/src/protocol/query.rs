@@ -28,6 +28,9 @@ impl Params {
     /// `form_urlencoded::parse` does, with names and values that need no decoding (almost
     /// all) copied as they are: its general path was a few percent of a GetCallerIdentity.
     pub fn parse(form: &[u8]) -> Params {
+        if form.is_empty() {
+            return Params { pairs: Vec::new() };
+        }
         let mut pairs = Vec::with_capacity(form.iter().filter(|&&b| b == b'&').count() + 1);
         for piece in form.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match piece.iter().position(|&b| b == b'=') {
