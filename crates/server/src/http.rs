@@ -420,32 +420,50 @@ mod tests {
 
     #[test]
     fn query_and_form_parameters_are_read_in_order() {
-        // A form POST without a query string (what the SDKs send).
-        let p = params(
-            "POST",
-            "/",
-            true,
-            "Action=GetCallerIdentity&Version=2011-06-15",
-        );
-        assert_eq!(p.action(), Some("GetCallerIdentity"));
-        assert_eq!(p.get("Version"), Some("2011-06-15"));
-        // Both: the body's value is read after the query's, so it wins.
-        let p = params(
-            "POST",
-            "/?Action=ListUsers&MaxItems=5",
-            true,
-            "Action=GetUser",
-        );
-        assert_eq!(p.action(), Some("GetUser"));
-        assert_eq!(p.get("MaxItems"), Some("5"));
-        // A POST body without a form content type still counts.
-        let p = params("POST", "/?Version=1", false, "Action=GetUser");
-        assert_eq!((p.action(), p.get("Version")), (Some("GetUser"), Some("1")));
-        // A GET with only a query, and an empty POST.
-        assert_eq!(
-            params("GET", "/?Action=ListRoles", false, "").action(),
-            Some("ListRoles")
-        );
-        assert_eq!(params("POST", "/", false, "").action(), None);
+        // (method, URI, form content type, body, Action, and one more parameter)
+        let cases = [
+            // A form POST without a query string (what the SDKs send).
+            (
+                "POST",
+                "/",
+                true,
+                "Action=GetCallerIdentity&Version=2011-06-15",
+                Some("GetCallerIdentity"),
+                ("Version", Some("2011-06-15")),
+            ),
+            // Both: the body is read after the query, so its Action wins.
+            (
+                "POST",
+                "/?Action=ListUsers&MaxItems=5",
+                true,
+                "Action=GetUser",
+                Some("GetUser"),
+                ("MaxItems", Some("5")),
+            ),
+            // A POST body without a form content type still counts.
+            (
+                "POST",
+                "/?Version=1",
+                false,
+                "Action=GetUser",
+                Some("GetUser"),
+                ("Version", Some("1")),
+            ),
+            // A GET with only a query, and an empty POST.
+            (
+                "GET",
+                "/?Action=ListRoles",
+                false,
+                "",
+                Some("ListRoles"),
+                ("Version", None),
+            ),
+            ("POST", "/", false, "", None, ("Version", None)),
+        ];
+        for (method, uri, form, body, action, (name, value)) in cases {
+            let p = params(method, uri, form, body);
+            assert_eq!(p.action(), action, "{method} {uri} {body}");
+            assert_eq!(p.get(name), value, "{method} {uri} {body}");
+        }
     }
 }
