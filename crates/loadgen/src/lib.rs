@@ -20,7 +20,7 @@ pub use measure::Stats;
 pub use ops::Op;
 pub use report::{Report, Row, TargetReport};
 
-use crate::measure::Phase;
+use crate::measure::{Phase, Window};
 use crate::template::HostHeader;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
@@ -46,6 +46,10 @@ pub struct Config {
     pub duration: Duration,
     /// Unmeasured time before each operation's window (connections open, caches warm).
     pub warmup: Duration,
+    /// Each operation's measured time is cut into this many windows, taken in turn on every
+    /// target (rolegate, ceiling, moto, rolegate, ceiling, moto...), and each target's windows
+    /// are merged. At least 1.
+    pub rounds: usize,
     pub ops: Vec<Op>,
     /// Also run the mixed workload (every selected op in turn on each connection).
     pub mixed: bool,
@@ -73,10 +77,12 @@ fn parse_url(url: &str) -> Result<(SocketAddr, HostHeader), String> {
 }
 
 /// Measures every selected target, one operation at a time: each operation runs on rolegate,
-/// then on the ceiling, then on moto, before the next operation starts. The machines are shared
-/// and their speed drifts over minutes; measured this way, the figures a ratio compares are
-/// taken seconds apart rather than minutes (all of rolegate's operations used to run before
-/// any of the ceiling's).
+/// then on the ceiling, then on moto, before the next operation starts, and that in
+/// `config.rounds` windows each. The machines are shared VMs whose speed changes by a third
+/// for tens of seconds at a time; measured this way, the figures a ratio compares are taken
+/// over the same stretch of time, window by window, rather than minutes apart (all of
+/// rolegate's operations used to run before any of the ceiling's) or in two windows one
+/// after the other.
 pub async fn run(config: &Config) -> Result<Report, String> {
     let mut targets = Vec::new();
     if let Some(url) = &config.rolegate {
@@ -108,14 +114,19 @@ pub async fn run(config: &Config) -> Result<Report, String> {
             Some(moto)
         }
     };
+    let rounds = config.rounds.max(1);
     for &op in &config.ops {
-        for target in &mut targets {
-            target.measure(op).await;
+        for _ in 0..rounds {
+            for target in &mut targets {
+                target.measure(op).await;
+            }
         }
     }
     if config.mixed {
-        for target in &mut targets {
-            target.measure_mixed().await;
+        for _ in 0..rounds {
+            for target in &mut targets {
+                target.measure_mixed().await;
+            }
         }
     }
     drop(moto);
@@ -128,6 +139,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
         targets: targets.into_iter().map(Target::report).collect(),
         connections: config.connections,
         duration: config.duration,
+        rounds: config.rounds.max(1),
         cores: cores(),
     })
 }
@@ -139,7 +151,8 @@ struct Target {
     fixture: Result<fixture::Fixture, String>,
     /// The operations that ran on it, for the mixed workload.
     mix: Vec<Op>,
-    rows: Vec<Row>,
+    /// Per operation (and "mixed"), in order: its windows so far, or why it cannot run.
+    results: Vec<(&'static str, Result<Window, String>)>,
 }
 
 impl Target {
@@ -166,11 +179,28 @@ impl Target {
                 host,
                 connections: config.connections,
                 warmup: config.warmup,
-                duration: config.duration,
+                duration: config.duration / u32::try_from(config.rounds.max(1)).unwrap_or(1),
             },
             fixture,
             mix: Vec::new(),
-            rows: Vec::new(),
+            results: Vec::new(),
+        }
+    }
+
+    /// Adds a window of `name`: the first opens its row, later ones merge into it. A failure
+    /// is kept as the row's outcome, and ends its merging.
+    fn record(&mut self, name: &'static str, outcome: Result<Window, String>) {
+        let Some(i) = self.results.iter().position(|(n, _)| *n == name) else {
+            self.results.push((name, outcome));
+            return;
+        };
+        let merged = match (&mut self.results[i].1, outcome) {
+            (Ok(acc), Ok(w)) => acc.merge(w),
+            (Ok(_), Err(e)) => Err(e),
+            (Err(_), _) => Ok(()),
+        };
+        if let Err(e) = merged {
+            self.results[i].1 = Err(e);
         }
     }
 
@@ -179,7 +209,9 @@ impl Target {
             Err(e) => Err(e.clone()),
             Ok(fixture) => match op.template(fixture, 0) {
                 Ok(_) => {
-                    self.mix.push(op);
+                    if !self.mix.contains(&op) {
+                        self.mix.push(op);
+                    }
                     eprintln!("[{}] {}", self.name, op.name());
                     self.phase
                         .run(|conn| Ok(vec![op.template(fixture, conn)?]))
@@ -191,7 +223,7 @@ impl Target {
         if let (Err(e), Ok(_)) = (&outcome, &self.fixture) {
             eprintln!("[{}] {}: n/a: {e}", self.name, op.name());
         }
-        self.rows.push(Row::new(op.name(), outcome));
+        self.record(op.name(), outcome);
     }
 
     async fn measure_mixed(&mut self) {
@@ -205,13 +237,18 @@ impl Target {
                     .await
             }
         };
-        self.rows.push(Row::new("mixed", outcome));
+        self.record("mixed", outcome);
     }
 
     fn report(self) -> TargetReport {
+        let rows = self
+            .results
+            .into_iter()
+            .map(|(name, outcome)| Row::new(name, outcome.map(|w| w.stats())))
+            .collect();
         TargetReport {
             name: self.name,
-            rows: self.rows,
+            rows,
         }
     }
 }

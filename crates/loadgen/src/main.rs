@@ -31,9 +31,13 @@ struct Cli {
     /// Measured time per operation: 5s, 500ms, 1m, or seconds.
     #[arg(long, default_value = "5s")]
     duration: String,
-    /// Unmeasured warm-up per operation (default: a tenth of the duration, at most 1 s).
+    /// Unmeasured warm-up before each window (default: a tenth of the duration, at most 1 s).
     #[arg(long)]
     warmup: Option<String>,
+    /// Windows per operation and target, taken in turn on every target so that the ratios
+    /// compare the same stretches of time; `--duration` is split among them.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// "all", or a comma-separated list of operations (and "mixed").
     #[arg(long, default_value = "all")]
     ops: String,
@@ -97,6 +101,9 @@ fn config(cli: Cli) -> Result<Config, String> {
         "off" => false,
         other => return Err(format!("--ceiling {other}: on or off")),
     };
+    if cli.rounds == 0 {
+        return Err("--rounds must be at least 1".to_owned());
+    }
     if cli.connections == 0 {
         return Err("--connections must be at least 1".to_owned());
     }
@@ -109,6 +116,7 @@ fn config(cli: Cli) -> Result<Config, String> {
         warmup,
         ops,
         mixed,
+        rounds: cli.rounds,
     })
 }
 

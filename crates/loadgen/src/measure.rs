@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// Latencies are recorded in microseconds, from 1 µs to 60 s, with 3 significant digits.
 const MAX_MICROS: u64 = 60_000_000;
 
-/// The result of one phase.
+/// The result of an operation on a target: every window of it merged.
 #[derive(Clone, Debug)]
 pub struct Stats {
     /// Successful (2xx) requests in the measured window.
@@ -46,13 +46,53 @@ fn histogram() -> Result<Histogram<u64>, String> {
     Histogram::new_with_bounds(1, MAX_MICROS, 3).map_err(|e| format!("histogram: {e:?}"))
 }
 
+/// What one or more measured windows of an operation on a target gathered. Windows of the
+/// same operation merge: their requests, their latencies and their measured time add up.
+pub struct Window {
+    hist: Histogram<u64>,
+    ok: u64,
+    errors: u64,
+    sample: Option<String>,
+    elapsed: Duration,
+}
+
+impl Window {
+    /// Adds a later window of the same operation.
+    pub fn merge(&mut self, other: Window) -> Result<(), String> {
+        self.hist
+            .add(&other.hist)
+            .map_err(|e| format!("merge: {e:?}"))?;
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        if self.sample.is_none() {
+            self.sample = other.sample;
+        }
+        Ok(())
+    }
+
+    /// Requests per second over the measured time of every window, and the percentiles of
+    /// every latency recorded in them.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            ok: self.ok,
+            errors: self.errors,
+            rps: self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9),
+            p50_us: self.hist.value_at_quantile(0.5),
+            p99_us: self.hist.value_at_quantile(0.99),
+            p999_us: self.hist.value_at_quantile(0.999),
+            error_sample: self.sample.clone(),
+        }
+    }
+}
+
 impl Phase {
     /// Runs the templates that `make` gives each connection (one op, or several in turn for
-    /// the mixed workload) and returns the merged statistics.
+    /// the mixed workload) for one window and returns what it measured.
     pub async fn run(
         &self,
         make: impl Fn(usize) -> Result<Vec<Template>, String>,
-    ) -> Result<Stats, String> {
+    ) -> Result<Window, String> {
         let mut per_conn = Vec::with_capacity(self.connections);
         for conn in 0..self.connections {
             let templates = make(conn)?;
@@ -73,25 +113,25 @@ impl Phase {
                 drive(conn, addr, host, templates, measure_from, end, hist).await
             }));
         }
-        let mut hist = histogram()?;
-        let (mut ok, mut errors, mut sample) = (0, 0, None);
+        let mut window = Window {
+            hist: histogram()?,
+            ok: 0,
+            errors: 0,
+            sample: None,
+            elapsed: Duration::ZERO,
+        };
         for t in tasks {
             let r = t.await.map_err(|e| format!("connection task: {e}"))?;
-            hist.add(&r.hist).map_err(|e| format!("merge: {e:?}"))?;
-            ok += r.ok;
-            errors += r.errors;
-            sample = sample.or(r.sample);
+            window.merge(Window {
+                hist: r.hist,
+                ok: r.ok,
+                errors: r.errors,
+                sample: r.sample,
+                elapsed: Duration::ZERO,
+            })?;
         }
-        let elapsed = Instant::now().saturating_duration_since(measure_from);
-        Ok(Stats {
-            ok,
-            errors,
-            rps: ok as f64 / elapsed.as_secs_f64().max(1e-9),
-            p50_us: hist.value_at_quantile(0.5),
-            p99_us: hist.value_at_quantile(0.99),
-            p999_us: hist.value_at_quantile(0.999),
-            error_sample: sample,
-        })
+        window.elapsed = Instant::now().saturating_duration_since(measure_from);
+        Ok(window)
     }
 }
 
@@ -161,5 +201,38 @@ async fn drive(
         ok,
         errors,
         sample,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn window(latencies: &[u64], errors: u64, secs: u64) -> Window {
+        let mut hist = histogram().unwrap();
+        for &l in latencies {
+            hist.record(l).unwrap();
+        }
+        Window {
+            hist,
+            ok: latencies.len() as u64,
+            errors,
+            sample: (errors > 0).then(|| format!("{errors} failed")),
+            elapsed: Duration::from_secs(secs),
+        }
+    }
+
+    #[test]
+    fn windows_merge_into_one_measure() {
+        // 300 requests in 1 s at 100 µs, then 100 in 1 s at 900 µs with 2 errors.
+        let mut w = window(&[100; 300], 0, 1);
+        w.merge(window(&[900; 100], 2, 1)).unwrap();
+        let s = w.stats();
+        assert_eq!((s.ok, s.errors), (400, 2));
+        assert!((s.rps - 200.0).abs() < 1e-9, "{}", s.rps);
+        assert_eq!(s.p50_us, 100);
+        assert!((899..=901).contains(&s.p99_us), "{}", s.p99_us);
+        assert_eq!(s.error_sample.as_deref(), Some("2 failed"));
     }
 }

@@ -32,6 +32,8 @@ pub struct Report {
     pub targets: Vec<TargetReport>,
     pub connections: usize,
     pub duration: Duration,
+    /// The windows each operation's duration was cut into, per target.
+    pub rounds: usize,
     pub cores: usize,
 }
 
@@ -54,10 +56,12 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} connections, {:.1} s per operation. The generator runs on the same machine and \
-             shares its {} cores with the server it drives.\n",
+            "{} connections, {:.1} s per operation and target, in {} windows taken in turn on \
+             the targets. The generator runs on the same machine and shares its {} cores with \
+             the server it drives.\n",
             self.connections,
             self.duration.as_secs_f64(),
+            self.rounds,
             self.cores
         );
         let rg = self.target("rolegate");

@@ -98,8 +98,15 @@ fn start() -> Server {
 }
 
 /// Runs the generator against `server` on 2 connections (and the ceiling when asked), the
-/// ops then the mixed workload, with a warm-up of a fifth of `duration`.
-fn measure(server: &Server, ceiling: bool, duration: Duration, ops: Vec<Op>) -> Report {
+/// ops then the mixed workload, in `rounds` windows each, with a warm-up of a fifth of
+/// `duration` before each.
+fn measure(
+    server: &Server,
+    ceiling: bool,
+    rounds: usize,
+    duration: Duration,
+    ops: Vec<Op>,
+) -> Report {
     let config = Config {
         rolegate: Some(format!("http://127.0.0.1:{}", server.port)),
         moto: MotoMode::Off,
@@ -109,6 +116,7 @@ fn measure(server: &Server, ceiling: bool, duration: Duration, ops: Vec<Op>) -> 
         warmup: duration / 5,
         ops,
         mixed: true,
+        rounds,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -121,7 +129,7 @@ fn measure(server: &Server, ceiling: bool, duration: Duration, ops: Vec<Op>) -> 
 #[test]
 fn every_supported_op_runs_without_errors() {
     let server = start();
-    let report = measure(&server, false, Duration::from_secs(1), Op::ALL.to_vec());
+    let report = measure(&server, false, 1, Duration::from_secs(1), Op::ALL.to_vec());
     println!("{}", report.render());
     let rolegate = report.target("rolegate").expect("rolegate measured");
     assert_eq!(rolegate.rows.len(), Op::ALL.len() + 1, "every op and mixed");
@@ -156,7 +164,7 @@ fn every_supported_op_runs_without_errors() {
 fn rolegate_and_the_ceiling_measure_the_same_ops() {
     let server = start();
     let ops = vec![Op::GetCallerIdentity, Op::AssumeRole];
-    let report = measure(&server, true, Duration::from_millis(300), ops);
+    let report = measure(&server, true, 2, Duration::from_millis(600), ops);
     let names = |t: &str| -> Vec<&str> {
         let target = report.target(t).unwrap_or_else(|| panic!("{t} measured"));
         target.rows.iter().map(|r| r.name).collect()

@@ -145,6 +145,8 @@ fn measure(
         warmup: Duration::from_secs(1),
         ops: vec![Op::AssumeRole, Op::GetCallerIdentity],
         mixed: false,
+        // One target: nothing to take turns with.
+        rounds: 1,
     };
     let report = rt.block_on(run(&config))?;
     let (rss_after, peak) = memory(server.child.id());
