@@ -88,7 +88,7 @@ impl Report {
                 };
                 let share = match (r, c) {
                     (Some(r), Some(c)) if c.rps > 0.0 => {
-                        format!("{:.0} %", 100.0 * r.rps / c.rps)
+                        format!("{:.1} %", 100.0 * r.rps / c.rps)
                     }
                     _ => "n/a".to_owned(),
                 };
