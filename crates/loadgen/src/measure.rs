@@ -14,9 +14,9 @@ const MAX_MICROS: u64 = 60_000_000;
 /// The result of an operation on a target: every window of it merged.
 #[derive(Clone, Debug)]
 pub struct Stats {
-    /// Successful (2xx) requests in the measured window.
+    /// Successful (2xx) requests in the measured windows.
     pub ok: u64,
-    /// Failed requests (non-2xx, or a transport error) in the measured window.
+    /// Failed requests (non-2xx, or a transport error) in the measured windows.
     pub errors: u64,
     /// Successful requests per second.
     pub rps: f64,

@@ -146,28 +146,26 @@ fn now() -> i64 {
 static X_AMZN_REQUESTID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
 
 fn xml(resp: QueryResponse, request_id: &str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(resp.body)));
-    *r.status_mut() =
-        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let h = r.headers_mut();
-    h.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/xml"),
-    );
-    if let Ok(v) = http::HeaderValue::from_str(request_id) {
-        h.insert(X_AMZN_REQUESTID.clone(), v);
-    }
-    r
+    reply(resp.status, resp.body, "text/xml", request_id)
 }
 
 fn json_reply(resp: JsonResponse, request_id: &str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(resp.body)));
-    *r.status_mut() =
-        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    reply(resp.status, resp.body, resp.content_type, request_id)
+}
+
+/// A whole-body answer of the query and JSON services, with its request id.
+fn reply(
+    status: u16,
+    body: String,
+    content_type: &'static str,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = r.headers_mut();
     h.insert(
         http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static(resp.content_type),
+        http::HeaderValue::from_static(content_type),
     );
     if let Ok(v) = http::HeaderValue::from_str(request_id) {
         h.insert(X_AMZN_REQUESTID.clone(), v);
