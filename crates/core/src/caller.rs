@@ -29,7 +29,7 @@ pub enum KeyLookup {
     Found {
         /// Shared with the key index for long-term keys (no copy per request).
         secret: Arc<str>,
-        caller: Box<Caller>,
+        caller: Arc<Caller>,
     },
     /// No such key, a disabled key, or a token we did not seal.
     Unknown,
@@ -121,7 +121,7 @@ impl Caller {
             return match Caller::from_session(snap, session) {
                 Some((secret, caller)) => KeyLookup::Found {
                     secret,
-                    caller: Box::new(caller),
+                    caller: Arc::new(caller),
                 },
                 None => KeyLookup::Unknown,
             };
@@ -131,6 +131,12 @@ impl Caller {
         };
         if entry.status != KeyStatus::Active {
             return KeyLookup::Unknown;
+        }
+        if let Some(caller) = entry.caller.get() {
+            return KeyLookup::Found {
+                secret: entry.secret.clone(),
+                caller: caller.clone(),
+            };
         }
         let caller = match &entry.user {
             None => Caller::root(&entry.account, access_key_id),
@@ -150,7 +156,7 @@ impl Caller {
         };
         KeyLookup::Found {
             secret: entry.secret.clone(),
-            caller: Box::new(caller),
+            caller: entry.caller.get_or_init(|| Arc::new(caller)).clone(),
         }
     }
 

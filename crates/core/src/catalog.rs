@@ -67,6 +67,9 @@ pub struct KeyEntry {
     pub user: Option<String>,
     pub secret: Arc<str>,
     pub status: KeyStatus,
+    /// The caller this key signs as, built on its first use. An entry is made anew whenever
+    /// its account's users or root keys change, so what it holds is never stale.
+    pub caller: std::sync::OnceLock<Arc<crate::Caller>>,
 }
 
 /// One consistent view of everything. Accounts are read from the store on first use
@@ -227,7 +230,9 @@ pub struct Catalog {
     /// The store, and the key that seals its rows.
     source: Arc<Source>,
     /// Access-key last use, kept in memory: recording it durably would be a write per request.
-    usage: Mutex<HashMap<String, LastUsed>>,
+    /// Written on every signed request, so hashed with foldhash rather than SipHash (its keys
+    /// are verified access key ids: nothing an attacker can choose).
+    usage: Mutex<HashMap<String, LastUsed, foldhash::fast::RandomState>>,
     /// Role last use (by role id, so a re-created namesake starts afresh), likewise in memory;
     /// AWS itself reports it with a delay.
     role_usage: Mutex<HashMap<String, LastUsed>>,
@@ -256,7 +261,7 @@ impl Catalog {
             current: ArcSwap::from_pointee(snapshot),
             idle: Condvar::new(),
             source,
-            usage: Mutex::new(HashMap::new()),
+            usage: Mutex::new(HashMap::default()),
             role_usage: Mutex::new(HashMap::new()),
             session_policies: SessionPolicyCache::default(),
         })
@@ -595,6 +600,7 @@ fn index_keys(keys: &mut imbl::HashMap<String, KeyEntry>, account: &Account) {
                 user: user.map(|u| u.name.to_lowercase()),
                 secret: Arc::from(k.secret.as_str()),
                 status: k.status,
+                caller: std::sync::OnceLock::new(),
             },
         );
     }

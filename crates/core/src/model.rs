@@ -14,6 +14,21 @@ use std::sync::LazyLock;
 /// skipping the subtrees they share, so a write costs what it changes, not the account's size.
 pub type Map<V> = imbl::OrdMap<String, Shared<V>>;
 
+/// Looks a name up by its [`Map`] key, its lowercase form. IAM names are ASCII and short:
+/// lowercased on the stack, not into a new string on every lookup (a lookup or two per
+/// request).
+fn by_key<R>(name: &str, find: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 128];
+    if let Some(b) = buf.get_mut(..name.len()).filter(|_| name.is_ascii()) {
+        b.copy_from_slice(name.as_bytes());
+        b.make_ascii_lowercase();
+        if let Ok(key) = std::str::from_utf8(b) {
+            return find(key);
+        }
+    }
+    find(&name.to_lowercase())
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
     pub key: String,
@@ -345,22 +360,21 @@ impl Account {
     }
 
     pub fn user(&self, name: &str) -> Option<&User> {
-        self.users.get(&name.to_lowercase()).map(|u| &**u)
+        by_key(name, |k| self.users.get(k).map(|u| &**u))
     }
 
     pub fn role(&self, name: &str) -> Option<&Role> {
-        self.roles.get(&name.to_lowercase()).map(|r| &**r)
+        by_key(name, |k| self.roles.get(k).map(|r| &**r))
     }
 
     pub fn group(&self, name: &str) -> Option<&Group> {
-        self.groups.get(&name.to_lowercase()).map(|g| &**g)
+        by_key(name, |k| self.groups.get(k).map(|g| &**g))
     }
 
     /// A customer managed policy by ARN.
     pub fn policy_by_arn(&self, arn: &str) -> Option<&ManagedPolicy> {
         let name = arn.rsplit('/').next()?;
-        self.policies
-            .get(&name.to_lowercase())
+        by_key(name, |k| self.policies.get(k))
             .map(|p| &**p)
             .filter(|p| p.arn == arn)
     }

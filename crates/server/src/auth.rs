@@ -10,6 +10,7 @@ use rolegate_services::{ServiceError, State};
 use rolegate_sigv4::{
     parse, CredentialScope, Protocol, Request, SigV4Error, Timestamp, Verified, Verifier,
 };
+use std::sync::Arc;
 
 pub(crate) fn sigv4_error(e: &SigV4Error, protocol: Protocol) -> ServiceError {
     ServiceError::new(
@@ -73,7 +74,7 @@ pub(crate) fn record_key_use(state: &State, verified: &Verified, now: i64) {
 }
 
 pub struct Authenticated {
-    pub caller: Caller,
+    pub caller: Arc<Caller>,
     pub scope: CredentialScope,
 }
 
@@ -98,7 +99,7 @@ pub fn authenticate(
         if let Some(account) = dev_root(key) {
             ensure_account(state, account)?;
             return Ok(Authenticated {
-                caller: Caller::root(account, key),
+                caller: Arc::new(Caller::root(account, key)),
                 scope: parsed.into_scope(),
             });
         }
@@ -111,7 +112,7 @@ pub fn authenticate(
                 .map_err(|e| sigv4_error(&e, protocol))?;
             record_key_use(state, &verified, now);
             Ok(Authenticated {
-                caller: *caller,
+                caller,
                 scope: verified.into_scope(),
             })
         }

@@ -232,7 +232,7 @@ fn lenient_decoder(scope: &CredentialScope, time: Timestamp) -> ChunkedDecoder {
 }
 
 struct S3Auth {
-    caller: Caller,
+    caller: Arc<Caller>,
     region: String,
     mode: Mode,
 }
@@ -257,7 +257,7 @@ fn authenticate(
         }
         Err(SigV4Error::MissingAuthentication) => {
             return Ok(S3Auth {
-                caller: Caller::anonymous(),
+                caller: Arc::new(Caller::anonymous()),
                 region: "us-east-1".into(),
                 mode: Mode::Raw(None),
             })
@@ -287,7 +287,7 @@ fn authenticate(
                 *d = Some(Box::new(lenient_decoder(parsed.scope(), parsed.time())));
             }
             return Ok(S3Auth {
-                caller: Caller::root(account, key),
+                caller: Arc::new(Caller::root(account, key)),
                 region: parsed.into_scope().region,
                 mode,
             });
@@ -308,7 +308,7 @@ fn authenticate(
                 }
             };
             Ok(S3Auth {
-                caller: *caller,
+                caller,
                 region: verified.into_scope().region,
                 mode,
             })

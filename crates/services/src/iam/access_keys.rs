@@ -695,4 +695,52 @@ mod tests {
         );
         assert_eq!(r.status, 403, "{}", r.body);
     }
+
+    /// The caller a key signs as is kept with the key index; a change to its user (a new
+    /// path, a new name, the user gone) must show on the very next request.
+    #[test]
+    fn the_caller_of_a_key_follows_changes_to_its_user() {
+        use rolegate_core::caller::KeyLookup;
+        let h = setup();
+        let root = Harness::root(A);
+        let r = h.iam(
+            &root,
+            &[("Action", "CreateAccessKey"), ("UserName", "alice")],
+        );
+        let id = field(&r.body, "AccessKeyId").expect("id").to_owned();
+        let arn_of = |h: &Harness| {
+            let snap = h.state.catalog.snapshot();
+            match Caller::lookup(&snap, &h.state.tokens, &id, None, NOW) {
+                KeyLookup::Found { caller, .. } => Some(caller.principal.arn.clone()),
+                _ => None,
+            }
+        };
+        let user_arn = format!("arn:aws:iam::{A}:user/alice");
+        assert_eq!(arn_of(&h).as_deref(), Some(user_arn.as_str()));
+        // Found twice: the second from the cache, the same caller.
+        assert_eq!(arn_of(&h).as_deref(), Some(user_arn.as_str()));
+        let update = |params: &[(&str, &str)]| {
+            let mut all = vec![("Action", "UpdateUser")];
+            all.extend_from_slice(params);
+            let r = h.iam(&root, &all);
+            assert_eq!(r.status, 200, "{}", r.body);
+        };
+        update(&[("UserName", "alice"), ("NewPath", "/team/")]);
+        let moved = format!("arn:aws:iam::{A}:user/team/alice");
+        assert_eq!(arn_of(&h).as_deref(), Some(moved.as_str()));
+        update(&[("UserName", "alice"), ("NewUserName", "carol")]);
+        let renamed = format!("arn:aws:iam::{A}:user/team/carol");
+        assert_eq!(arn_of(&h).as_deref(), Some(renamed.as_str()));
+        let r = h.iam(
+            &root,
+            &[
+                ("Action", "UpdateAccessKey"),
+                ("UserName", "carol"),
+                ("AccessKeyId", &id),
+                ("Status", "Inactive"),
+            ],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(arn_of(&h), None, "an inactive key signs as no one");
+    }
 }

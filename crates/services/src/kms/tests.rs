@@ -1247,7 +1247,7 @@ fn assume(h: &Harness, user: &Caller, role_arn: &str) -> Caller {
     let token = field(&r.body, "SessionToken").unwrap();
     let snap = h.state.catalog.snapshot();
     match Caller::lookup(&snap, &h.state.tokens, key, Some(token), NOW) {
-        KeyLookup::Found { caller, .. } => *caller,
+        KeyLookup::Found { caller, .. } => std::sync::Arc::unwrap_or_clone(caller),
         _ => panic!("session not found"),
     }
 }
