@@ -72,12 +72,7 @@ impl Harness {
         caller: &Caller,
         params: &[(&str, &str)],
     ) -> QueryResponse {
-        let params = Params::from_pairs(
-            params
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        );
+        let params = Params::from_pairs(params.iter().copied());
         let facts = RequestFacts {
             source_ip: "127.0.0.1",
             secure_transport: false,

@@ -152,7 +152,7 @@ fn run_instances(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
         ));
     }
     let profile_spec = groups_of(p, "IamInstanceProfile");
-    let profile = if profile_spec.pairs().is_empty() {
+    let profile = if profile_spec.is_empty() {
         None
     } else {
         Some(resolve_profile(ctx, &profile_spec)?)
@@ -310,9 +310,7 @@ pub(crate) fn groups_of(p: &Params, prefix: &str) -> Params {
     let dotted = format!("{prefix}.");
     Params::from_pairs(
         p.pairs()
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix(&dotted)?.to_owned(), v.clone())))
-            .collect(),
+            .filter_map(|(k, v)| Some((k.strip_prefix(&dotted)?, v))),
     )
 }
 

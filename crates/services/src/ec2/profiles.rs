@@ -144,7 +144,7 @@ fn answer(instance_id: &str, a: &ProfileAssociation, state: &str) -> Option<Xml>
 fn associate(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let id = ctx.params.required("InstanceId")?.to_owned();
     let spec = groups_of(ctx.params, "IamInstanceProfile");
-    if spec.pairs().is_empty() {
+    if spec.is_empty() {
         return Err(ServiceError::missing_parameter("IamInstanceProfile"));
     }
     let instance = own_instances(ctx, std::slice::from_ref(&id))?.remove(0);
@@ -227,7 +227,7 @@ fn disassociate(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
 fn replace(ctx: &mut Ctx<'_>) -> Result<Option<Xml>, ServiceError> {
     let assoc_id = ctx.params.required("AssociationId")?.to_owned();
     let spec = groups_of(ctx.params, "IamInstanceProfile");
-    if spec.pairs().is_empty() {
+    if spec.is_empty() {
         return Err(ServiceError::missing_parameter("IamInstanceProfile"));
     }
     let instance = by_association(ctx, &assoc_id)?;

@@ -204,7 +204,6 @@ pub(crate) fn context_entries(ctx: &Ctx<'_>) -> Result<Vec<(String, ContextValue
     let mut indices: Vec<u32> = ctx
         .params
         .pairs()
-        .iter()
         .filter_map(|(k, _)| k.strip_prefix(prefix)?.split('.').next()?.parse().ok())
         .collect();
     indices.sort_unstable();

@@ -12,7 +12,7 @@ pub const NAMESPACE: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 /// The `prefix.N.rest` parameters grouped by N (in index order), each group holding `rest`.
 /// `prefix.N` alone (a list of scalars) becomes a group with the key "".
 pub fn groups(params: &Params, prefix: &str) -> Vec<Params> {
-    let mut by_index: BTreeMap<u32, Vec<(String, String)>> = BTreeMap::new();
+    let mut by_index: BTreeMap<u32, Vec<(&str, &str)>> = BTreeMap::new();
     let dotted = format!("{prefix}.");
     for (k, v) in params.pairs() {
         let Some(rest) = k.strip_prefix(&dotted) else {
@@ -22,10 +22,7 @@ pub fn groups(params: &Params, prefix: &str) -> Vec<Params> {
         let Ok(idx) = idx.parse::<u32>() else {
             continue;
         };
-        by_index
-            .entry(idx)
-            .or_default()
-            .push((tail.to_owned(), v.clone()));
+        by_index.entry(idx).or_default().push((tail, v));
     }
     by_index.into_values().map(Params::from_pairs).collect()
 }

@@ -2,25 +2,39 @@
 
 use crate::error::ServiceError;
 
-/// One form-encoded name or value: `+` is a space, `%XX` a byte (a `%` without two hex
-/// digits stays as it is), and bytes that are not UTF-8 become U+FFFD.
-fn form_decode(raw: &[u8]) -> String {
+/// One form-encoded name or value, appended to `out`: `+` is a space, `%XX` a byte (a `%`
+/// without two hex digits stays as it is), and bytes that are not UTF-8 become U+FFFD.
+fn form_decode_into(raw: &[u8], out: &mut String) {
     if !raw.iter().any(|&b| b == b'%' || b == b'+') {
-        return String::from_utf8_lossy(raw).into_owned();
+        // `from_utf8` checks many bytes at a time; the lossy path only for what fails it.
+        match std::str::from_utf8(raw) {
+            Ok(text) => out.push_str(text),
+            Err(_) => out.push_str(&String::from_utf8_lossy(raw)),
+        }
+        return;
     }
     let spaced: Vec<u8> = raw
         .iter()
         .map(|&b| if b == b'+' { b' ' } else { b })
         .collect();
-    percent_encoding::percent_decode(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
+    out.push_str(&percent_encoding::percent_decode(&spaced).decode_utf8_lossy());
 }
 
-/// The decoded parameters of one request, in order.
-#[derive(Clone, Debug, Default)]
+/// The decoded parameters of one request, in order. Every name and value lives in one
+/// string, so a request's parameters cost two allocations, not two per parameter.
+#[derive(Clone, Default)]
 pub struct Params {
-    pairs: Vec<(String, String)>,
+    /// The decoded names and values, one after another.
+    text: String,
+    /// Per pair, where its name starts, where its name ends (its value starts) and where its
+    /// value ends in `text`.
+    spans: Vec<[usize; 3]>,
+}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.pairs()).finish()
+    }
 }
 
 impl Params {
@@ -28,35 +42,65 @@ impl Params {
     /// `form_urlencoded::parse` does, with names and values that need no decoding (almost
     /// all) copied as they are: its general path was a few percent of a GetCallerIdentity.
     pub fn parse(form: &[u8]) -> Params {
+        let mut params = Params::default();
+        params.append(form);
+        params
+    }
+
+    /// Adds the pairs of another form body or query string after these.
+    pub fn append(&mut self, form: &[u8]) {
         if form.is_empty() {
-            return Params { pairs: Vec::new() };
+            return;
         }
-        let mut pairs = Vec::with_capacity(form.iter().filter(|&&b| b == b'&').count() + 1);
+        self.text.reserve(form.len());
+        self.spans
+            .reserve(form.iter().filter(|&&b| b == b'&').count() + 1);
         for piece in form.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match piece.iter().position(|&b| b == b'=') {
                 Some(i) => (&piece[..i], &piece[i + 1..]),
                 None => (piece, &b""[..]),
             };
-            pairs.push((form_decode(name), form_decode(value)));
+            let start = self.text.len();
+            form_decode_into(name, &mut self.text);
+            let name_end = self.text.len();
+            form_decode_into(value, &mut self.text);
+            self.spans.push([start, name_end, self.text.len()]);
         }
-        Params { pairs }
     }
 
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> Params {
-        Params { pairs }
+    /// Parameters from decoded names and values.
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Params {
+        let mut params = Params::default();
+        for (k, v) in pairs {
+            let start = params.text.len();
+            params.text.push_str(k.as_ref());
+            let name_end = params.text.len();
+            params.text.push_str(v.as_ref());
+            params.spans.push([start, name_end, params.text.len()]);
+        }
+        params
     }
 
-    pub fn extend(&mut self, other: Params) {
-        self.pairs.extend(other.pairs);
+    /// Every pair, in request order (ec2Query's own list style is decoded from these).
+    pub fn pairs(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> + ExactSizeIterator {
+        self.spans.iter().map(|&[start, name_end, end]| {
+            (
+                self.text.get(start..name_end).unwrap_or(""),
+                self.text.get(name_end..end).unwrap_or(""),
+            )
+        })
+    }
+
+    /// Whether there are no parameters at all.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
     }
 
     /// The last value given for `name` (AWS takes one).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.pairs().rev().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     pub fn required(&self, name: &str) -> Result<&str, ServiceError> {
@@ -68,11 +112,10 @@ impl Params {
     pub fn list(&self, name: &str) -> Vec<&str> {
         let prefix = format!("{name}.member.");
         let mut items: Vec<(u32, &str)> = self
-            .pairs
-            .iter()
+            .pairs()
             .filter_map(|(k, v)| {
                 let idx = k.strip_prefix(&prefix)?.parse::<u32>().ok()?;
-                Some((idx, v.as_str()))
+                Some((idx, v))
             })
             .collect();
         items.sort_by_key(|(i, _)| *i);
@@ -84,7 +127,7 @@ impl Params {
         let prefix = format!("{name}.member.");
         let mut by_index: std::collections::BTreeMap<u32, Vec<Option<String>>> =
             std::collections::BTreeMap::new();
-        for (k, v) in &self.pairs {
+        for (k, v) in self.pairs() {
             let Some(rest) = k.strip_prefix(&prefix) else {
                 continue;
             };
@@ -98,15 +141,10 @@ impl Params {
                 let entry = by_index
                     .entry(idx)
                     .or_insert_with(|| vec![None; fields.len()]);
-                entry[pos] = Some(v.clone());
+                entry[pos] = Some(v.to_owned());
             }
         }
         by_index.into_values().collect()
-    }
-
-    /// Every pair, in request order (ec2Query's own list style is decoded from these).
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.pairs
     }
 
     pub fn action(&self) -> Option<&str> {
@@ -135,7 +173,11 @@ mod tests {
             let want: Vec<(String, String)> = form_urlencoded::parse(form.as_bytes())
                 .into_owned()
                 .collect();
-            assert_eq!(Params::parse(form.as_bytes()).pairs, want, "{form:?}");
+            let got: Vec<(String, String)> = Params::parse(form.as_bytes())
+                .pairs()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            assert_eq!(got, want, "{form:?}");
         }
     }
 

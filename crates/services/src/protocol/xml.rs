@@ -10,6 +10,15 @@ pub struct Xml {
 /// percent of an AssumeRole. The escaped characters are ASCII, so a byte index found here is
 /// always a character boundary.
 pub fn escape(s: &str, out: &mut String) {
+    // Almost every value has nothing to escape: a branch-free scan (which the compiler runs
+    // many bytes at a time) finds that, and the value is copied whole.
+    let any_special = s.bytes().fold(false, |seen, b| {
+        seen | matches!(b, b'<' | b'>' | b'&' | b'"' | b'\'' | b'\r')
+    });
+    if !any_special {
+        out.push_str(s);
+        return;
+    }
     let mut plain = 0;
     for (i, b) in s.bytes().enumerate() {
         if !SPECIAL[usize::from(b)] {

@@ -222,7 +222,7 @@ pub fn handle(
     let out = match route(&req) {
         Err(e) => Err(e),
         Ok((_, handler)) => {
-            let params = Params::from_pairs(req.query.clone());
+            let params = Params::from_pairs(req.query.iter().map(|(k, v)| (k, v)));
             let mut s = S3Ctx {
                 ctx: Ctx::new(state, caller, facts, &params, request_id),
                 objects,

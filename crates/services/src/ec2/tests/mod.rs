@@ -25,12 +25,7 @@ fn ec2(h: &Harness, caller: &Caller, params: &[(&str, &str)]) -> QueryResponse {
 }
 
 fn ec2_in(h: &Harness, region: &str, caller: &Caller, params: &[(&str, &str)]) -> QueryResponse {
-    let params = Params::from_pairs(
-        params
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    );
+    let params = Params::from_pairs(params.iter().copied());
     let facts = RequestFacts {
         source_ip: "127.0.0.1",
         secure_transport: false,
