@@ -66,12 +66,15 @@ pub fn secret_access_key() -> String {
 pub fn request_id() -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let b: [u8; 16] = rand::thread_rng().gen();
-    let mut out = [b'-'; 36];
-    let digits = (0..36).filter(|i| ![8, 13, 18, 23].contains(i));
-    for (slot, nibble) in digits.zip(b.iter().flat_map(|x| [x >> 4, x & 15])) {
-        out[slot] = HEX[usize::from(nibble)];
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 15)]));
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// A 12-digit account id not starting with 0.

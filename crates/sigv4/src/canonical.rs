@@ -316,12 +316,14 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
 /// Lowercase hex, written by table: every request hashes and signs several times, and the
 /// `hex` crate's `char` iterator showed in profiles.
 pub(crate) fn hex_lower(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 15)]));
+    // Bytes first, then one UTF-8 check of the whole (ASCII, so quick): pushing `char`s
+    // checked capacity and encoding twice per input byte.
+    let mut out = vec![0u8; bytes.len() * 2];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
     }
-    s
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

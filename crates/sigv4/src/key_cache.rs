@@ -1,9 +1,9 @@
 //! Signing-key derivation, a small cache of derived keys, and HMAC helpers.
 //!
 //! Deriving a signing key costs four HMACs; a busy key signs thousands of requests a day with
-//! the same (date, region, service), so the verifier keeps recent keys. The cache is keyed by a
-//! SHA-256 over the secret and the scope, never by the access key id alone, so a secret that
-//! changes under the same id (or a caller passing the wrong one) can never hit a stale entry.
+//! the same (date, region, service), so the verifier keeps recent keys. The cache is keyed by
+//! the secret and the scope, never by the access key id alone, so a secret that changes under
+//! the same id (or a caller passing the wrong one) can never hit a stale entry.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -62,8 +62,8 @@ pub struct ParsedAuth {
     pub(crate) access_key_id: String,
     pub(crate) scope: CredentialScope,
     /// Signed header names as the client listed them (lowercase, trimmed, `;`-separated, in
-    /// its order).
-    pub(crate) signed_headers: String,
+    /// its order), when that differs from the raw value (clients send them so already).
+    pub(crate) signed_headers: Option<String>,
     /// The `SignedHeaders` value exactly as received, for the canonical request.
     pub(crate) signed_headers_raw: String,
     pub(crate) signature: String,
@@ -109,7 +109,13 @@ impl ParsedAuth {
     }
     /// The signed header names, lowercase, in the client's order.
     pub fn signed_headers(&self) -> impl Iterator<Item = &str> {
-        split_ascii(&self.signed_headers, b';')
+        split_ascii(self.signed_headers_lower(), b';')
+    }
+    /// The signed header names, lowercase and trimmed, `;`-separated.
+    pub(crate) fn signed_headers_lower(&self) -> &str {
+        self.signed_headers
+            .as_deref()
+            .unwrap_or(&self.signed_headers_raw)
     }
     /// The signature the client sent.
     pub fn signature(&self) -> &str {
@@ -194,7 +200,7 @@ pub fn parse(req: &Request<'_>) -> Result<ParsedAuth, SigV4Error> {
 }
 
 fn parse_header_auth(req: &Request<'_>, auth: &str) -> Result<ParsedAuth, SigV4Error> {
-    let auth = auth.trim();
+    let auth = auth.trim_ascii();
     let (algorithm, rest) = auth
         .split_once(|c: char| c.is_ascii_whitespace())
         .unwrap_or((auth, ""));
@@ -207,7 +213,7 @@ fn parse_header_auth(req: &Request<'_>, auth: &str) -> Result<ParsedAuth, SigV4E
 
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     for kv in split_ascii(rest, b',')
-        .map(str::trim)
+        .map(str::trim_ascii)
         .filter(|s| !s.is_empty())
     {
         let Some((k, v)) = split_once_ascii(kv, b'=') else {
@@ -216,10 +222,10 @@ fn parse_header_auth(req: &Request<'_>, auth: &str) -> Result<ParsedAuth, SigV4E
                 false,
             ));
         };
-        match k.trim() {
-            "Credential" => credential = Some(v.trim()),
-            "SignedHeaders" => signed_headers = Some(v.trim()),
-            "Signature" => signature = Some(v.trim()),
+        match k.trim_ascii() {
+            "Credential" => credential = Some(v.trim_ascii()),
+            "SignedHeaders" => signed_headers = Some(v.trim_ascii()),
+            "Signature" => signature = Some(v.trim_ascii()),
             _ => {}
         }
     }
@@ -253,9 +259,9 @@ fn parse_header_auth(req: &Request<'_>, auth: &str) -> Result<ParsedAuth, SigV4E
     };
 
     let time = if is_amz {
-        Timestamp::parse_amz(date_value.trim())
+        Timestamp::parse_amz(date_value.trim_ascii())
     } else {
-        Timestamp::parse_http_date(date_value.trim())
+        Timestamp::parse_http_date(date_value.trim_ascii())
     }
     .ok_or_else(|| SigV4Error::InvalidDate {
         value: date_value.to_owned(),
@@ -417,20 +423,20 @@ fn split_exact<const N: usize>(s: &str, sep: u8) -> Option<[&str; N]> {
     parts.next().is_none().then_some(out)
 }
 
-/// The signed header names, trimmed and lowercase; clients send them so already, and then
-/// the value is taken as it is.
-fn normalize_signed_headers(raw: &str) -> String {
+/// The signed header names, trimmed and lowercase, unless they are so already (as clients
+/// send them): then the raw value serves, and no copy is made.
+fn normalize_signed_headers(raw: &str) -> Option<String> {
     if !raw
         .bytes()
         .any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace())
     {
-        return raw.to_owned();
+        return None;
     }
     let names: Vec<String> = raw
         .split(';')
         .map(|h| h.trim().to_ascii_lowercase())
         .collect();
-    names.join(";")
+    Some(names.join(";"))
 }
 
 fn incomplete(message: String, presigned: bool) -> SigV4Error {

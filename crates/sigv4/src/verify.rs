@@ -193,7 +193,7 @@ fn verify_inner(
     let signable = |skip_params| Signable {
         req,
         s3,
-        signed_headers: &parsed.signed_headers,
+        signed_headers: parsed.signed_headers_lower(),
         signed_headers_raw: &parsed.signed_headers_raw,
         payload_hash: &payload_hash,
         skip_params,
@@ -312,7 +312,7 @@ pub(crate) fn payload_hash(
         return classify(&declared);
     }
     if let Some(declared) = req.header("x-amz-content-sha256") {
-        return classify(declared.trim());
+        return classify(declared.trim_ascii());
     }
     if s3 {
         return Err(SigV4Error::ContentSha256Missing);
