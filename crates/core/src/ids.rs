@@ -64,8 +64,14 @@ pub fn secret_access_key() -> String {
 /// A request id in AWS's format (8-4-4-4-12 lowercase hex), written in place: one is made
 /// for every request.
 pub fn request_id() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let b: [u8; 16] = rand::thread_rng().gen();
+    uuid_text(&b)
+}
+
+/// 16 bytes as a lowercase 8-4-4-4-12 UUID, written by hand rather than through `format!`:
+/// every request id and every KMS key id is one.
+pub fn uuid_text(b: &[u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(36);
     for (i, x) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {

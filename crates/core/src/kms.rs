@@ -147,21 +147,7 @@ pub fn new_key_id() -> String {
     rand::thread_rng().fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    format_uuid(&b)
-}
-
-fn format_uuid(b: &[u8; 16]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    // Every Decrypt names its key this way: written by hand, not through `format!`.
-    let mut s = String::with_capacity(36);
-    for (i, byte) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
-        }
-        s.push(char::from(HEX[usize::from(byte >> 4)]));
-        s.push(char::from(HEX[usize::from(byte & 15)]));
-    }
-    s
+    crate::ids::uuid_text(&b)
 }
 
 /// The 16 bytes of a UUID in its 8-4-4-4-12 form (either case), or `None`.
@@ -215,7 +201,7 @@ pub fn blob_key(blob: &[u8]) -> Option<BlobKey> {
     let id: [u8; 16] = blob[13..HEADER_LEN].try_into().ok()?;
     Some(BlobKey {
         account: account.to_owned(),
-        key_id: format_uuid(&id),
+        key_id: crate::ids::uuid_text(&id),
     })
 }
 
@@ -329,11 +315,11 @@ mod tests {
         let id = new_key_id();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
-        assert_eq!(parse_uuid(&id).map(|b| format_uuid(&b)), Some(id));
+        assert_eq!(parse_uuid(&id).map(|b| crate::ids::uuid_text(&b)), Some(id));
         assert!(parse_uuid("not-a-uuid").is_none());
         assert!(parse_uuid("1234abcd-12ab-34cd-56ef-1234567890aX").is_none());
         assert_eq!(
-            parse_uuid("1234ABCD-12ab-34cd-56EF-1234567890ab").map(|b| format_uuid(&b)),
+            parse_uuid("1234ABCD-12ab-34cd-56EF-1234567890ab").map(|b| crate::ids::uuid_text(&b)),
             Some("1234abcd-12ab-34cd-56ef-1234567890ab".to_owned())
         );
         for bad in [

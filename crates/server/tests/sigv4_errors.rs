@@ -16,6 +16,58 @@ fn now() -> u64 {
         .as_secs()
 }
 
+/// How a signed form POST is signed: the credentials, where, when, and the session token.
+struct Signer<'a> {
+    key: &'a str,
+    secret: &'a str,
+    region: &'a str,
+    service: &'a str,
+    time: u64,
+    token: Option<&'a str>,
+}
+
+/// The head of a form POST to `/` (request line, headers, the blank line) signed for `body`,
+/// with `framing` (`Content-Length: N` or `Transfer-Encoding: chunked`) and `Connection: close`.
+fn signed_head(port: u16, body: &str, signer: &Signer<'_>, framing: &str) -> String {
+    let host = format!("127.0.0.1:{port}");
+    let amz_date = Timestamp::from_unix(signer.time as i64).to_amz();
+    let mut headers: Vec<(&str, &str)> = vec![
+        ("host", &host),
+        (
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ),
+        ("x-amz-date", &amz_date),
+    ];
+    if let Some(t) = signer.token {
+        headers.push(("x-amz-security-token", t));
+    }
+    let req = Request {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        payload: Payload::Bytes(body.as_bytes()),
+    };
+    let params = SigningParams {
+        access_key_id: signer.key,
+        secret_access_key: signer.secret,
+        region: signer.region,
+        service: signer.service,
+        time: Timestamp::from_unix(signer.time as i64),
+    };
+    let signed = sign(&req, &params).expect("sign");
+    let mut head = format!(
+        "POST / HTTP/1.1\r\nConnection: close\r\n{framing}\r\nAuthorization: {}\r\n",
+        signed.authorization
+    );
+    for (k, v) in &headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    head
+}
+
 /// Sends a signed STS/IAM POST, optionally tampering after signing; returns (status, body).
 fn post(
     port: u16,
@@ -27,46 +79,19 @@ fn post(
     tamper_body: Option<&str>,
     token: Option<&str>,
 ) -> (u16, String) {
-    let host = format!("127.0.0.1:{port}");
-    let amz_date = Timestamp::from_unix(time as i64).to_amz();
-    let mut headers: Vec<(&str, &str)> = vec![
-        ("host", &host),
-        (
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        ),
-        ("x-amz-date", &amz_date),
-    ];
-    if let Some(t) = token {
-        headers.push(("x-amz-security-token", t));
-    }
-    let req = Request {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        payload: Payload::Bytes(body.as_bytes()),
-    };
-    let params = SigningParams {
-        access_key_id: key,
-        secret_access_key: secret,
+    let signer = Signer {
+        key,
+        secret,
         region: "us-east-1",
         service,
-        time: Timestamp::from_unix(time as i64),
+        time,
+        token,
     };
-    let signed = sign(&req, &params).expect("sign");
     let sent_body = tamper_body.unwrap_or(body);
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut raw = format!(
-        "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\nAuthorization: {}\r\n",
-        sent_body.len(),
-        signed.authorization
-    );
-    for (k, v) in &headers {
-        raw.push_str(&format!("{k}: {v}\r\n"));
-    }
-    raw.push_str("\r\n");
+    let framing = format!("Content-Length: {}", sent_body.len());
+    let mut raw = signed_head(port, body, &signer, &framing);
     raw.push_str(sent_body);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.write_all(raw.as_bytes()).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
@@ -272,42 +297,18 @@ fn iam_must_be_signed_for_us_east_1() {
     let t = now();
     let body = "Action=ListUsers&Version=2010-05-08";
     // Sign for IAM in another region by hand.
-    let host = format!("127.0.0.1:{}", server.port);
-    let amz_date = Timestamp::from_unix(t as i64).to_amz();
-    let headers: Vec<(&str, &str)> = vec![
-        ("host", &host),
-        (
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        ),
-        ("x-amz-date", &amz_date),
-    ];
-    let req = Request {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        payload: Payload::Bytes(body.as_bytes()),
-    };
-    let params = SigningParams {
-        access_key_id: "111111111111",
-        secret_access_key: "x",
+    let signer = Signer {
+        key: "111111111111",
+        secret: "x",
         region: "eu-west-1",
         service: "iam",
-        time: Timestamp::from_unix(t as i64),
+        time: t,
+        token: None,
     };
-    let signed = sign(&req, &params).unwrap();
-    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    let mut raw = format!(
-        "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\nAuthorization: {}\r\n",
-        body.len(),
-        signed.authorization
-    );
-    for (k, v) in &headers {
-        raw.push_str(&format!("{k}: {v}\r\n"));
-    }
-    raw.push_str("\r\n");
+    let framing = format!("Content-Length: {}", body.len());
+    let mut raw = signed_head(server.port, body, &signer, &framing);
     raw.push_str(body);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     s.write_all(raw.as_bytes()).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
@@ -378,41 +379,16 @@ async fn presigned_query_authentication() {
 #[test]
 fn chunked_and_oversized_bodies() {
     let server = Server::start();
-    let host = format!("127.0.0.1:{}", server.port);
-    let t = now();
-    let amz_date = Timestamp::from_unix(t as i64).to_amz();
-    let headers: Vec<(&str, &str)> = vec![
-        ("host", &host),
-        (
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        ),
-        ("x-amz-date", &amz_date),
-    ];
-    let req = Request {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        payload: Payload::Bytes(GCI.as_bytes()),
-    };
-    let params = SigningParams {
-        access_key_id: "111111111111",
-        secret_access_key: "dev-mode-root",
+    let signer = Signer {
+        key: "111111111111",
+        secret: "dev-mode-root",
         region: "us-east-1",
         service: "sts",
-        time: Timestamp::from_unix(t as i64),
+        time: now(),
+        token: None,
     };
-    let signed = sign(&req, &params).expect("sign");
+    let head = signed_head(server.port, GCI, &signer, "Transfer-Encoding: chunked");
     let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    let mut head = format!(
-        "POST / HTTP/1.1\r\nConnection: close\r\nTransfer-Encoding: chunked\r\nAuthorization: {}\r\n",
-        signed.authorization
-    );
-    for (k, v) in &headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
     s.write_all(head.as_bytes()).unwrap();
     // Three chunks, written apart so that the server reads them as separate frames.
     let (a, rest) = GCI.split_at(10);

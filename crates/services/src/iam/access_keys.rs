@@ -306,6 +306,16 @@ mod tests {
             .expect("grant");
     }
 
+    /// A new access key of `user` (made by A's root), by id.
+    fn new_key(h: &Harness, user: &str) -> String {
+        let r = h.iam(
+            &Harness::root(A),
+            &[("Action", "CreateAccessKey"), ("UserName", user)],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        field(&r.body, "AccessKeyId").expect("id").to_owned()
+    }
+
     /// Asserts an error response's code and (unescaped) message.
     fn expect_error(r: &QueryResponse, code: &str, message: &str) {
         let got = field(&r.body, "Message").map(|m| m.replace("&apos;", "'").replace("&amp;", "&"));
@@ -438,11 +448,7 @@ mod tests {
         );
         assert_eq!(field(&r.body, "Code"), Some("ValidationError"));
 
-        let r = h.iam(
-            &root,
-            &[("Action", "CreateAccessKey"), ("UserName", "alice")],
-        );
-        let id = field(&r.body, "AccessKeyId").expect("id").to_owned();
+        let id = new_key(&h, "alice");
         // A key of another user is not found under this one.
         let r = h.iam(
             &root,
@@ -627,11 +633,7 @@ mod tests {
     fn last_used() {
         let h = setup();
         let root = Harness::root(A);
-        let r = h.iam(
-            &root,
-            &[("Action", "CreateAccessKey"), ("UserName", "alice")],
-        );
-        let id = field(&r.body, "AccessKeyId").expect("id").to_owned();
+        let id = new_key(&h, "alice");
         let r = h.iam(
             &root,
             &[("Action", "GetAccessKeyLastUsed"), ("AccessKeyId", &id)],
@@ -703,11 +705,7 @@ mod tests {
         use rolegate_core::caller::KeyLookup;
         let h = setup();
         let root = Harness::root(A);
-        let r = h.iam(
-            &root,
-            &[("Action", "CreateAccessKey"), ("UserName", "alice")],
-        );
-        let id = field(&r.body, "AccessKeyId").expect("id").to_owned();
+        let id = new_key(&h, "alice");
         let arn_of = |h: &Harness| {
             let snap = h.state.catalog.snapshot();
             match Caller::lookup(&snap, &h.state.tokens, &id, None, NOW) {
