@@ -294,3 +294,45 @@ fn renames_visit_only_the_accounts_whose_trust_policies_name_the_principal(
     assert_eq!(trusting(&cat, &alice)?, vec![id(1)]);
     Ok(())
 }
+
+/// The caller of a key in an account not yet read is built from the account read on first
+/// use, and kept; a later change to that user is seen at once (its key entry is made anew).
+#[test]
+fn a_key_of_an_unread_account_signs_as_its_user_and_follows_changes() -> Result<(), CatalogError> {
+    use crate::caller::{Caller, KeyLookup};
+    use crate::session::TokenSealer;
+    let (dir, master) = seeded(10)?;
+    let cat = open(&dir.path().join("db"), &master)?;
+    let tokens = TokenSealer::new(&master);
+    let arn_of = |cat: &Catalog| {
+        let snap = cat.snapshot();
+        match Caller::lookup(&snap, &tokens, "AKIAUSER4", None, 0) {
+            KeyLookup::Found { caller, secret } => {
+                Some((caller.principal.arn.clone(), secret.to_string()))
+            }
+            _ => None,
+        }
+    };
+    assert_eq!(cat.snapshot().loaded_count(), 0);
+    let first = format!("arn:aws:iam::{}:user/U4", id(4));
+    assert_eq!(arn_of(&cat), Some((first.clone(), "secret-4".to_owned())));
+    assert_eq!(cat.snapshot().loaded_count(), 1);
+    assert_eq!(arn_of(&cat), Some((first, "secret-4".to_owned())));
+    cat.update(&id(4), |a| {
+        let user = a
+            .users
+            .get_mut("u4")
+            .ok_or(CatalogError::NoSuchAccount(id(4)))?;
+        user.path = "/moved/".to_owned();
+        user.arn = format!("arn:aws:iam::{}:user/moved/U4", id(4));
+        Ok::<_, CatalogError>(())
+    })?;
+    let moved = format!("arn:aws:iam::{}:user/moved/U4", id(4));
+    assert_eq!(arn_of(&cat), Some((moved, "secret-4".to_owned())));
+    cat.update(&id(4), |a| {
+        a.users.remove("u4");
+        Ok::<_, CatalogError>(())
+    })?;
+    assert_eq!(arn_of(&cat), None, "a deleted user's key signs as no one");
+    Ok(())
+}
