@@ -198,17 +198,17 @@ async fn route(
         let resp = crate::s3::handle(app, parts, body, source_ip, request_id()).await;
         return Ok(resp.map(Either::Right));
     }
-    let resp = handle(app, Request::from_parts(parts, body), &source_ip).await?;
+    let resp = handle(app, parts, body, &source_ip).await?;
     Ok(resp.map(Either::Left))
 }
 
 async fn handle(
     app: Arc<App>,
-    req: Request<Incoming>,
+    parts: http::request::Parts,
+    body: Incoming,
     source_ip: &str,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let rid = request_id();
-    let (parts, body) = req.into_parts();
     if let Some(rest) = parts.uri.path().strip_prefix(crate::imds_keys::IMDS_PREFIX) {
         return Ok(crate::imds::handle(&app, &parts, rest, now()));
     }

@@ -60,12 +60,20 @@ impl Params {
                 Some(i) => (&piece[..i], &piece[i + 1..]),
                 None => (piece, &b""[..]),
             };
-            let start = self.text.len();
-            form_decode_into(name, &mut self.text);
-            let name_end = self.text.len();
-            form_decode_into(value, &mut self.text);
-            self.spans.push([start, name_end, self.text.len()]);
+            self.push_with(
+                |t| form_decode_into(name, t),
+                |t| form_decode_into(value, t),
+            );
         }
+    }
+
+    /// Adds one pair, each side written into `text` by its closure.
+    fn push_with(&mut self, name: impl FnOnce(&mut String), value: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        name(&mut self.text);
+        let name_end = self.text.len();
+        value(&mut self.text);
+        self.spans.push([start, name_end, self.text.len()]);
     }
 
     /// Parameters from decoded names and values.
@@ -74,11 +82,7 @@ impl Params {
     ) -> Params {
         let mut params = Params::default();
         for (k, v) in pairs {
-            let start = params.text.len();
-            params.text.push_str(k.as_ref());
-            let name_end = params.text.len();
-            params.text.push_str(v.as_ref());
-            params.spans.push([start, name_end, params.text.len()]);
+            params.push_with(|t| t.push_str(k.as_ref()), |t| t.push_str(v.as_ref()));
         }
         params
     }
